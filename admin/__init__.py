@@ -1,0 +1,1 @@
+"""The city staff console of Meguri."""

@@ -1,0 +1,71 @@
+"""Domain errors to RFC 9457 problem+json, in one table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from currency import errors as e
+
+PROBLEM_BASE = "https://meguri.example/problems/"
+
+# status, stable type slug, a title a person can read
+PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
+    e.InvalidOperation: (422, "invalid-operation", "The request cannot be carried out"),
+    e.NotFound: (404, "not-found", "Not found"),
+    e.AccountUnavailable: (409, "account-unavailable", "The account cannot be used now"),
+    e.InsufficientBalance: (409, "insufficient-balance", "Not enough balance"),
+    e.IdempotencyConflict: (
+        422,
+        "idempotency-key-reused",
+        "This Idempotency-Key was used for a different request",
+    ),
+    e.IdempotencyInFlight: (409, "request-in-progress", "The same request is still in progress"),
+    e.AlreadyReversed: (409, "already-reversed", "This operation was already reversed"),
+    e.LedgerBusy: (503, "ledger-busy", "The service is busy; please try again"),
+}
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    return JSONResponse({**body, **extra}, status_code=status, media_type="application/problem+json")
+
+
+def lookup(exc: e.CurrencyError) -> tuple[int, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]  # type: ignore[index]
+    return 400, "bad-request", "The request cannot be carried out"
+
+
+def _extra(exc: e.CurrencyError) -> dict[str, Any]:
+    if isinstance(exc, e.InsufficientBalance):
+        return {"requested": exc.requested, "total": exc.total, "spendable": exc.spendable}
+    return {}
+
+
+async def currency_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.CurrencyError)
+    status, slug, title = lookup(exc)
+    return problem(status, slug, title, str(exc), **_extra(exc))
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors()]
+    return problem(422, "validation", "The request is not valid", "See errors.", errors=errors)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.CurrencyError, currency_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,55 @@
+"""The application factory: one app serving the JSON API and the three sets of pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from api import errors, health, landing, web
+from currency.db.engine import make_engine
+from currency.db.runtime import open_database
+from currency.settings import Settings
+
+# The page packages sit above api in the layering; the composition root is the one
+# place that knows them (see the import-linter contract's ignore_imports).
+from admin import pages as admin_pages  # noqa: I001
+from merchant_app import pages as merchant_pages
+from wallet import pages as wallet_pages
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    handle = None
+    if getattr(app.state, "engine", None) is None:
+        handle = open_database(settings)
+        app.state.engine = make_engine(handle.runtime_url, pool_size=settings.db_pool_size)
+        app.state.sessionmaker = async_sessionmaker(app.state.engine, expire_on_commit=False)
+    try:
+        yield
+    finally:
+        if handle is not None:
+            await app.state.engine.dispose()
+            handle.close()
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app. Pass ``engine`` to share one (tests); otherwise it connects at start-up."""
+    settings = settings or Settings()
+    settings.check_production()
+    app = FastAPI(title="Meguri", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    if engine is not None:
+        app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(landing.router)
+    app.include_router(wallet_pages.router, prefix="/wallet")
+    app.include_router(merchant_pages.router, prefix="/merchant")
+    app.include_router(admin_pages.router, prefix="/admin")
+    app.mount("/static", web.static_files(), name="static")
+    return app

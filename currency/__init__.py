@@ -1,0 +1,1 @@
+"""Meguri's domain and ledger core. Imports no web framework."""

@@ -1,0 +1,56 @@
+"""Domain errors. They know nothing of HTTP: api/errors.py maps each to a status."""
+
+from __future__ import annotations
+
+
+class CurrencyError(Exception):
+    """Base of every error a caller of currency/ may see and explain to a person."""
+
+
+class InvalidOperation(CurrencyError):
+    """The request itself is malformed: wrong amounts, unbalanced legs, mixed currencies."""
+
+
+class NotFound(CurrencyError):
+    """The object does not exist (or is not visible to the caller)."""
+
+
+class AccountUnavailable(CurrencyError):
+    """The account is closed or blocked and cannot take part in this operation."""
+
+
+class InsufficientBalance(CurrencyError):
+    """Not enough value for the amount. Carries what there is and what could be used here.
+
+    ``total`` is everything in the wallet; ``spendable`` is what this payee may accept
+    (restricted points or lots for another district are not spendable here).
+    """
+
+    def __init__(self, *, requested: int, total: int, spendable: int) -> None:
+        self.requested = requested
+        self.total = total
+        self.spendable = spendable
+        super().__init__(
+            f"insufficient balance: requested {requested}, spendable {spendable}, total {total}"
+        )
+
+    @property
+    def restricted(self) -> int:
+        """Value present but not usable for this payee."""
+        return self.total - self.spendable
+
+
+class IdempotencyConflict(CurrencyError):
+    """The idempotency key was used before for a different request."""
+
+
+class IdempotencyInFlight(CurrencyError):
+    """A request with this idempotency key is still being processed; retry shortly."""
+
+
+class AlreadyReversed(CurrencyError):
+    """The operation has been reversed already; a second reversal is refused."""
+
+
+class LedgerBusy(CurrencyError):
+    """Retries for a transient conflict (deadlock, serialization) ran out."""

@@ -1,0 +1,49 @@
+"""Residents and their printed QR cards. Personal data kept to what the service needs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from currency.db.metadata import (
+    created_at_column,
+    currency_column,
+    currency_fk,
+    id_column,
+    metadata,
+)
+
+resident = sa.Table(
+    "resident",
+    metadata,
+    currency_column(),
+    id_column(),
+    sa.Column("resident_number", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_kana", sa.Text),
+    sa.Column("district", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.SmallInteger),
+    sa.Column("verification_level", sa.SmallInteger, nullable=False, server_default="1"),
+    sa.Column("has_smartphone", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("pin_hash", sa.Text),
+    sa.Column("pin_failures", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("wallet_account_id", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    created_at_column(),
+    currency_fk(["wallet_account_id"], "ledger_account.id"),
+    sa.UniqueConstraint("currency_id", "resident_number"),
+    sa.UniqueConstraint("currency_id", "wallet_account_id"),
+)
+
+card = sa.Table(
+    "card",
+    metadata,
+    currency_column(),
+    id_column(),
+    sa.Column("resident_id", sa.BigInteger, nullable=False),
+    sa.Column("card_number", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    created_at_column(),
+    currency_fk(["resident_id"], "resident.id"),
+    sa.CheckConstraint("status IN ('active', 'blocked', 'replaced')", name="status"),
+    sa.UniqueConstraint("currency_id", "card_number"),
+)

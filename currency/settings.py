@@ -1,0 +1,120 @@
+"""One Settings object for the whole service (prefix ``MEGURI_``), built at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_PREFIX = "meguri-dev-"
+
+
+class ConfigurationError(Exception):
+    """The service cannot start with this configuration; the message says why and what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEGURI_", extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Runtime role URL (postgresql://...). Unset: the embedded PostgreSQL.",
+    )
+    owner_database_url: SecretStr | None = Field(
+        default=None,
+        description="Owner role URL used for migrations. Unset: same as database_url.",
+    )
+    runtime_role: str = "meguri_app"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    data_dir: Path = Path(".meguri")
+    secret_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None
+    locale: str = "ja"
+    production: bool = False
+    refund_grace_days: int = 30
+    db_pool_size: int = 10
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def dev_secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def check_production(self) -> None:
+        """Refuse to run in production with anything generated for development."""
+        if not self.production:
+            return
+        if self.database_url is None:
+            raise ConfigurationError(
+                "MEGURI_PRODUCTION is set but MEGURI_DATABASE_URL is not: "
+                "production needs its own PostgreSQL, not the embedded one."
+            )
+        for name in ("secret_key_file", "jwt_private_key_file"):
+            path = getattr(self, name)
+            env = f"MEGURI_{name.upper()}"
+            if path is None:
+                raise ConfigurationError(f"{env} must be set in production.")
+            if not path.is_file():
+                raise ConfigurationError(f"{env} points to {path}, which is not a readable file.")
+            if _is_within(path, self.dev_secrets_dir) or _is_dev_secret(path):
+                raise ConfigurationError(f"{env} is a development secret; generate a real one.")
+
+    @cached_property
+    def secret_key(self) -> bytes:
+        """The symmetric secret for MACs (card codes, static QR, webhooks)."""
+        path = self.secret_key_file or self._dev_secret_file("secret.key", _new_dev_secret)
+        return path.read_bytes().strip()
+
+    @cached_property
+    def jwt_private_key_pem(self) -> bytes:
+        path = self.jwt_private_key_file or self._dev_secret_file("jwt-ed25519.pem", _new_ed25519)
+        return path.read_bytes()
+
+    def _dev_secret_file(self, name: str, make: Callable[[], bytes]) -> Path:
+        if self.production:
+            raise ConfigurationError(f"production needs MEGURI_{name} to be configured explicitly.")
+        path = self.dev_secrets_dir / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_bytes(make())
+        return path
+
+
+
+
+def _new_dev_secret() -> bytes:
+    return (DEV_SECRET_PREFIX + secrets.token_hex(32)).encode()
+
+
+def _new_ed25519() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return f"{DEV_SECRET_PREFIX}jwt key, development only\n".encode() + pem
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _is_dev_secret(path: Path) -> bool:
+    return path.read_bytes().startswith(DEV_SECRET_PREFIX.encode())

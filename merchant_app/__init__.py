@@ -1,0 +1,1 @@
+"""Merchant pages of Meguri: take payments, see sales, refunds, payouts."""

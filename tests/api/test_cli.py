@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MEGURI = str(Path(sys.executable).with_name("meguri"))
+
+
+def run_meguri(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MEGURI_")}
+    return subprocess.run(
+        [MEGURI, *args], env={**clean, **env}, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_a_port_in_use_is_named_in_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_meguri(
+            "serve", "--port", str(port), env={"MEGURI_DATA_DIR": str(tmp_path / "data")}
+        )
+    assert done.returncode != 0
+    assert f"Port {port}" in done.stderr
+    assert "already in use" in done.stderr
+    assert not (tmp_path / "data" / "postgres").exists(), "nothing was started"
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"postgresql://meguri_app:s3cret-pw@127.0.0.1:{port}/saiki_db"
+    started = time.monotonic()
+    done = run_meguri("db", "upgrade", env={"MEGURI_DATABASE_URL": url})
+    assert time.monotonic() - started < 10
+    assert done.returncode != 0
+    assert f"host 127.0.0.1:{port}, database saiki_db" in done.stderr
+    assert "s3cret-pw" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import inspect
+
+from api import errors as api_errors
+from currency import errors as domain
+
+
+def _all_currency_errors() -> list[type[domain.CurrencyError]]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(domain, inspect.isclass)
+        if issubclass(cls, domain.CurrencyError) and cls is not domain.CurrencyError
+    ]
+
+
+def test_every_domain_error_has_a_problem_mapping() -> None:
+    missing = [cls.__name__ for cls in _all_currency_errors() if cls not in api_errors.PROBLEMS]
+    assert missing == []
+
+
+def test_problem_types_are_stable_and_unique() -> None:
+    slugs = [slug for _, slug, _ in api_errors.PROBLEMS.values()]
+    assert len(slugs) == len(set(slugs))
+
+
+def test_insufficient_balance_tells_how_much_is_restricted() -> None:
+    exc = domain.InsufficientBalance(requested=500, total=800, spendable=200)
+    assert exc.restricted == 600
+    status, slug, _ = api_errors.lookup(exc)
+    assert (status, slug) == (409, "insufficient-balance")

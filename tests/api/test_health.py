@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+from httpx import AsyncClient
+
+
+class TestHealth:
+    async def test_healthz_says_the_process_is_alive(self, client: AsyncClient) -> None:
+        response = await client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+    async def test_readyz_is_ready_when_the_schema_is_at_head(self, client: AsyncClient) -> None:
+        response = await client.get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "ready"
+
+    @pytest.mark.parametrize("path", ["/", "/wallet/", "/merchant/", "/admin/"])
+    async def test_every_entry_page_answers(self, client: AsyncClient, path: str) -> None:
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")

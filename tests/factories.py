@@ -1,0 +1,86 @@
+"""Small builders for tests: a currency, wallets, merchants, value in wallets."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from currency.ledger import accounts, operations
+from currency.ledger.models import currency
+from currency.ledger.operations import Context, Issue
+from currency.ledger.types import Posted
+
+TODAY = date(2026, 11, 26)
+_codes = itertools.count(1)
+
+
+@dataclass
+class Books:
+    """One test currency and handy ways to fill it."""
+
+    session: AsyncSession
+    currency_id: int
+    today: date = TODAY
+
+    @classmethod
+    async def open(cls, session: AsyncSession) -> Books:
+        code = f"T{next(_codes)}-{id(session) % 100000}"
+        currency_id = await session.scalar(
+            sa.insert(currency)
+            .values(code=code, name="テストコイン", coin_unit="コイン", point_unit="pt")
+            .returning(currency.c.id)
+        )
+        assert currency_id is not None
+        return cls(session, currency_id)
+
+    async def wallet(self) -> int:
+        return await accounts.open_account(self.session, currency_id=self.currency_id, kind="wallet")
+
+    async def merchant(self) -> int:
+        return await accounts.open_account(self.session, currency_id=self.currency_id, kind="merchant")
+
+    async def issued(self) -> int:
+        return await accounts.system_account(
+            self.session, currency_id=self.currency_id, code=accounts.ISSUED_COINS
+        )
+
+    async def granted(self, programme_id: int | None = None) -> int:
+        return await accounts.system_account(
+            self.session, currency_id=self.currency_id, code=accounts.granted_points(programme_id)
+        )
+
+    async def charge(
+        self, wallet: int, amount: int, *, days: int = 180, key: str | None = None
+    ) -> Posted:
+        issue = Issue(await self.issued(), amount, "coin", self.today + timedelta(days=days))
+        return await operations.issue(
+            self.session, currency_id=self.currency_id, wallet=wallet, issues=[issue],
+            kind="charge", ctx=Context(actor="test"),
+        )
+
+    async def grant(
+        self,
+        wallet: int,
+        amount: int,
+        *,
+        days: int = 90,
+        tags: frozenset[str] | None = None,
+        districts: frozenset[str] | None = None,
+    ) -> Posted:
+        issue = Issue(
+            await self.granted(), amount, "point", self.today + timedelta(days=days),
+            allowed_tags=tags, allowed_districts=districts,
+        )
+        return await operations.issue(
+            self.session, currency_id=self.currency_id, wallet=wallet, issues=[issue],
+            kind="grant", ctx=Context(actor="test"),
+        )
+
+    async def balance(self, account_id: int) -> int:
+        return await accounts.balance(
+            self.session, currency_id=self.currency_id, account_id=account_id
+        )

@@ -1,0 +1,1 @@
+"""Resident pages of Meguri (phone-first)."""
