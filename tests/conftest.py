@@ -27,7 +27,7 @@ RUNTIME_ROLE = "meguri_app"
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class DatabaseUnderTest:
     owner_url: str
     runtime_url: str
     superuser_url: str | None
@@ -49,13 +49,13 @@ def pg_server() -> Iterator[EmbeddedPostgres | None]:
 
 
 @pytest.fixture(scope="session")
-def test_db(pg_server: EmbeddedPostgres | None, worker_id: str) -> TestDatabase:
+def test_db(pg_server: EmbeddedPostgres | None, worker_id: str) -> DatabaseUnderTest:
     name = f"meguri_test_{worker_id}"
     if pg_server is None:
         return _external_database(os.environ["MEGURI_TEST_DATABASE_URL"], name)
     pg_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     pg_server.psql(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}')
-    db = TestDatabase(
+    db = DatabaseUnderTest(
         owner_url=pg_server.uri(user=OWNER_ROLE, database=name),
         runtime_url=pg_server.uri(user=RUNTIME_ROLE, database=name),
         superuser_url=pg_server.uri(user="postgres", database=name),
@@ -65,7 +65,7 @@ def test_db(pg_server: EmbeddedPostgres | None, worker_id: str) -> TestDatabase:
     return db
 
 
-def _external_database(url: str, name: str) -> TestDatabase:
+def _external_database(url: str, name: str) -> DatabaseUnderTest:
     """MEGURI_TEST_DATABASE_URL names a role allowed to create databases and roles."""
 
     async def create() -> None:
@@ -84,10 +84,10 @@ def _external_database(url: str, name: str) -> TestDatabase:
     base, _, query = plain_url(url).partition("?")
     owner = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
     upgrade(owner, runtime_role=RUNTIME_ROLE)
-    return TestDatabase(owner_url=owner, runtime_url=owner, superuser_url=owner, name=name)
+    return DatabaseUnderTest(owner_url=owner, runtime_url=owner, superuser_url=owner, name=name)
 
 
-def _runtime_engine(db: TestDatabase, *, pool_size: int) -> AsyncEngine:
+def _runtime_engine(db: DatabaseUnderTest, *, pool_size: int) -> AsyncEngine:
     if db.runtime_url != db.owner_url:
         return make_engine(db.runtime_url, pool_size=pool_size)
     # external database: one login, acting as the runtime role
@@ -99,7 +99,7 @@ def _runtime_engine(db: TestDatabase, *, pool_size: int) -> AsyncEngine:
 
 
 @pytest.fixture(scope="session")
-async def engine(test_db: TestDatabase) -> AsyncIterator[AsyncEngine]:
+async def engine(test_db: DatabaseUnderTest) -> AsyncIterator[AsyncEngine]:
     eng = _runtime_engine(test_db, pool_size=20)
     yield eng
     await eng.dispose()
@@ -127,7 +127,7 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-async def committing_engine(test_db: TestDatabase) -> AsyncIterator[AsyncEngine]:
+async def committing_engine(test_db: DatabaseUnderTest) -> AsyncIterator[AsyncEngine]:
     """Real commits; every table is emptied afterwards (as the owner, triggers paused)."""
     eng = _runtime_engine(test_db, pool_size=40)
     yield eng
@@ -135,7 +135,7 @@ async def committing_engine(test_db: TestDatabase) -> AsyncIterator[AsyncEngine]
     await wipe(test_db)
 
 
-async def wipe(db: TestDatabase) -> None:
+async def wipe(db: DatabaseUnderTest) -> None:
     conn = await asyncpg.connect(plain_url(db.owner_url))
     try:
         tables = [
@@ -156,7 +156,7 @@ async def wipe(db: TestDatabase) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, test_db: TestDatabase) -> Settings:
+def settings(tmp_path: Path, test_db: DatabaseUnderTest) -> Settings:
     from pydantic import SecretStr
 
     return Settings(database_url=SecretStr(test_db.runtime_url), data_dir=tmp_path / ".meguri")
