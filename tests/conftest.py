@@ -179,4 +179,3 @@ async def client(
     app.dependency_overrides[get_session] = test_session
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
-

@@ -38,10 +38,14 @@ class Books:
         return cls(session, currency_id)
 
     async def wallet(self) -> int:
-        return await accounts.open_account(self.session, currency_id=self.currency_id, kind="wallet")
+        return await accounts.open_account(
+            self.session, currency_id=self.currency_id, kind="wallet"
+        )
 
     async def merchant(self) -> int:
-        return await accounts.open_account(self.session, currency_id=self.currency_id, kind="merchant")
+        return await accounts.open_account(
+            self.session, currency_id=self.currency_id, kind="merchant"
+        )
 
     async def issued(self) -> int:
         return await accounts.system_account(
@@ -58,8 +62,12 @@ class Books:
     ) -> Posted:
         issue = Issue(await self.issued(), amount, "coin", self.today + timedelta(days=days))
         return await operations.issue(
-            self.session, currency_id=self.currency_id, wallet=wallet, issues=[issue],
-            kind="charge", ctx=Context(actor="test"),
+            self.session,
+            currency_id=self.currency_id,
+            wallet=wallet,
+            issues=[issue],
+            kind="charge",
+            ctx=Context(actor="test"),
         )
 
     async def grant(
@@ -72,12 +80,20 @@ class Books:
         districts: frozenset[str] | None = None,
     ) -> Posted:
         issue = Issue(
-            await self.granted(), amount, "point", self.today + timedelta(days=days),
-            allowed_tags=tags, allowed_districts=districts,
+            await self.granted(),
+            amount,
+            "point",
+            self.today + timedelta(days=days),
+            allowed_tags=tags,
+            allowed_districts=districts,
         )
         return await operations.issue(
-            self.session, currency_id=self.currency_id, wallet=wallet, issues=[issue],
-            kind="grant", ctx=Context(actor="test"),
+            self.session,
+            currency_id=self.currency_id,
+            wallet=wallet,
+            issues=[issue],
+            kind="grant",
+            ctx=Context(actor="test"),
         )
 
     async def balance(self, account_id: int) -> int:

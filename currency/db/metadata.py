@@ -22,9 +22,7 @@ def id_column() -> sa.Column[int]:
 
 def currency_column() -> sa.Column[int]:
     """Every table leads with its currency (the distribution column on Citus)."""
-    return sa.Column(
-        "currency_id", sa.SmallInteger, sa.ForeignKey("currency.id"), primary_key=True
-    )
+    return sa.Column("currency_id", sa.SmallInteger, sa.ForeignKey("currency.id"), primary_key=True)
 
 
 def created_at_column() -> sa.Column[object]:

@@ -29,7 +29,7 @@ async def open_account(session: AsyncSession, *, currency_id: int, kind: str) ->
         sa.insert(account).values(currency_id=currency_id, kind=kind).returning(account.c.id)
     )
     assert new_id is not None
-    return new_id
+    return int(new_id)
 
 
 async def system_account(session: AsyncSession, *, currency_id: int, code: str) -> int:
@@ -39,7 +39,7 @@ async def system_account(session: AsyncSession, *, currency_id: int, code: str) 
         sa.select(account.c.id).where(account.c.currency_id == currency_id, account.c.code == code)
     )
     if found is not None:
-        return found
+        return int(found)
     await session.execute(
         insert(account)
         .values(currency_id=currency_id, kind=kind, code=code)

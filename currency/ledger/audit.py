@@ -37,21 +37,28 @@ async def _currencies(session: AsyncSession, code: str | None) -> list[tuple[int
     return [(row.id, row.code) for row in await session.execute(query)]
 
 
-async def _verify_one(session: AsyncSession, currency_id: int, name: str, console: Console) -> Report:
+async def _verify_one(
+    session: AsyncSession, currency_id: int, name: str, console: Console
+) -> Report:
     total = await session.scalar(
-        sa.select(sa.func.count()).select_from(transfer).where(transfer.c.currency_id == currency_id)
+        sa.select(sa.func.count())
+        .select_from(transfer)
+        .where(transfer.c.currency_id == currency_id)
     )
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(f"verifying {name}", total=total or 1)
-        report = await verify(session, currency_id=currency_id,
-                              progress=lambda n: bar.advance(task, n))
+        report = await verify(
+            session, currency_id=currency_id, progress=lambda n: bar.advance(task, n)
+        )
     return report
 
 
 def _print(console: Console, name: str, report: Report) -> None:
     if report.ok:
-        console.print(f"[green]✓ {name}[/]: {report.transfers} transfers, "
-                      f"{report.links} chained, balances and lots match, chain intact",
-                      highlight=False)
+        console.print(
+            f"[green]✓ {name}[/]: {report.transfers} transfers, "
+            f"{report.links} chained, balances and lots match, chain intact",
+            highlight=False,
+        )
     else:
         console.print(f"[bold red]✗ {name}[/]: {report.problem}", highlight=False)

@@ -27,7 +27,7 @@ SEQUENCER_LOCK = 0x6D656775  # "megu": with the currency as second key, one sequ
 TIMEZONE = ZoneInfo("Asia/Tokyo")
 
 
-def canonical(row: Mapping[str, Any]) -> bytes:
+def canonical(row: Mapping[str, Any] | sa.RowMapping) -> bytes:
     """The transfer as the chain sees it: sorted keys, no spaces, UTC microseconds."""
     created: datetime = row["created_at"]
     document = {
@@ -45,7 +45,7 @@ def canonical(row: Mapping[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def link_hash(previous: bytes, row: Mapping[str, Any]) -> bytes:
+def link_hash(previous: bytes, row: Mapping[str, Any] | sa.RowMapping) -> bytes:
     return hashlib.sha256(previous + canonical(row)).digest()
 
 
@@ -65,8 +65,16 @@ async def seal(session: AsyncSession, *, currency_id: int, batch: int = 5000) ->
     for row in rows:
         sequence += 1
         digest = link_hash(previous, row)
-        links.append({"currency_id": currency_id, "sequence": sequence, "transfer_id": row["id"],
-                      "previous_hash": previous, "hash": digest, "chained_at": now})
+        links.append(
+            {
+                "currency_id": currency_id,
+                "sequence": sequence,
+                "transfer_id": row["id"],
+                "previous_hash": previous,
+                "hash": digest,
+                "chained_at": now,
+            }
+        )
         previous = digest
     await session.execute(sa.insert(chain_link), links)
     await session.execute(
@@ -89,13 +97,18 @@ async def seal_all(session: AsyncSession, *, currency_id: int) -> int:
 async def _queued(session: AsyncSession, currency_id: int, batch: int) -> list[Mapping[str, Any]]:
     result = await session.execute(
         sa.select(transfer)
-        .join(chain_queue, sa.and_(chain_queue.c.currency_id == transfer.c.currency_id,
-                                   chain_queue.c.transfer_id == transfer.c.id))
+        .join(
+            chain_queue,
+            sa.and_(
+                chain_queue.c.currency_id == transfer.c.currency_id,
+                chain_queue.c.transfer_id == transfer.c.id,
+            ),
+        )
         .where(transfer.c.currency_id == currency_id)
         .order_by(transfer.c.id)
         .limit(batch)
     )
-    return list(result.mappings())
+    return [dict(row) for row in result.mappings()]
 
 
 async def _head(session: AsyncSession, currency_id: int) -> tuple[int, bytes]:
@@ -120,7 +133,9 @@ async def _record_head(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["currency_id", "day"],
-            set_={"last_sequence": statement.excluded.last_sequence,
-                  "head_hash": statement.excluded.head_hash},
+            set_={
+                "last_sequence": statement.excluded.last_sequence,
+                "head_hash": statement.excluded.head_hash,
+            },
         )
     )

@@ -39,7 +39,9 @@ async def refund(
     merchant = payment.transfers[0].credit
 
     async def build(locked: Locked) -> Draft:
-        done = await history.refunded_per_lot(session, currency_id=currency_id, payment_id=payment_id)
+        done = await history.refunded_per_lot(
+            session, currency_id=currency_id, payment_id=payment_id
+        )
         picks = _pick_lots(payment, done, amount)
         legs: list[Leg] = []
         moves: list[Move] = []
@@ -53,12 +55,22 @@ async def refund(
             moves.append(restore(i, wallet, move.lot, take, today=today, grace_days=grace_days))
         restored = {str(m.lot.id): t for m, t in picks}
         detailed = with_details(ctx, refund_of=payment_id, restored=restored)
-        return Draft(kind="refund", legs=legs, moves=moves, reason=ctx.reason,
-                     details=detailed.details, response=ctx.response)
+        return Draft(
+            kind="refund",
+            legs=legs,
+            moves=moves,
+            reason=ctx.reason,
+            details=detailed.details,
+            response=ctx.response,
+        )
 
     return await post(
-        session, currency_id=currency_id, actor=ctx.actor, lock=[wallet, merchant],
-        build=build, idempotency=ctx.idempotency,
+        session,
+        currency_id=currency_id,
+        actor=ctx.actor,
+        lock=[wallet, merchant],
+        build=build,
+        idempotency=ctx.idempotency,
     )
 
 
@@ -97,16 +109,28 @@ async def reverse(
     lock = original.accounts_of_kind(WALLET, MERCHANT)
 
     def build(locked: Locked) -> Draft:
-        legs = [Leg(t.credit, t.debit, t.amount, "reversal", reverses=t.id)
-                for t in original.transfers]
+        legs = [
+            Leg(t.credit, t.debit, t.amount, "reversal", reverses=t.id) for t in original.transfers
+        ]
         moves = [_mirror(m, locked, today, grace_days) for m in original.moves]
-        return Draft(kind="reversal", legs=legs, moves=moves, reason=ctx.reason,
-                     reverses=original.id, details={**ctx.details, "reverses": original.id},
-                     response=ctx.response)
+        return Draft(
+            kind="reversal",
+            legs=legs,
+            moves=moves,
+            reason=ctx.reason,
+            reverses=original.id,
+            details={**ctx.details, "reverses": original.id},
+            response=ctx.response,
+        )
 
     return await post(
-        session, currency_id=currency_id, actor=ctx.actor, lock=lock,
-        lots_of=original.accounts_of_kind(WALLET), build=build, idempotency=ctx.idempotency,
+        session,
+        currency_id=currency_id,
+        actor=ctx.actor,
+        lock=lock,
+        lots_of=original.accounts_of_kind(WALLET),
+        build=build,
+        idempotency=ctx.idempotency,
     )
 
 
@@ -125,11 +149,14 @@ async def _check_reversible(
 
 def _mirror(move: history.PastMove, locked: Locked, today: date, grace_days: int) -> Move:
     if move.amount < 0:
-        return restore(move.leg, move.wallet, move.lot, -move.amount, today=today,
-                       grace_days=grace_days)
+        return restore(
+            move.leg, move.wallet, move.lot, -move.amount, today=today, grace_days=grace_days
+        )
     live = locked.lot(move.lot.id)
     left = live.lot.amount_remaining if live else 0
     if left < move.amount:
-        total = sum(w.lot.amount_remaining for w in locked.lots if w.wallet_account_id == move.wallet)
+        total = sum(
+            w.lot.amount_remaining for w in locked.lots if w.wallet_account_id == move.wallet
+        )
         raise InsufficientBalance(requested=move.amount, total=total, spendable=left)
     return LotChange(move.leg, move.wallet, move.lot.id, -move.amount)

@@ -50,8 +50,9 @@ async def _wallets_with_due_lots(
 ) -> list[int]:
     rows = await session.scalars(
         sa.select(lot.c.wallet_account_id)
-        .where(lot.c.currency_id == currency_id, lot.c.expires_on < as_of,
-               lot.c.amount_remaining > 0)
+        .where(
+            lot.c.currency_id == currency_id, lot.c.expires_on < as_of, lot.c.amount_remaining > 0
+        )
         .group_by(lot.c.wallet_account_id)
         .order_by(lot.c.wallet_account_id)
         .limit(batch)
@@ -75,10 +76,13 @@ async def _expire_wallet(
             LotChange(kinds.index(item.kind), wallet, item.id, -item.amount_remaining)
             for item in due
         ]
-        return Draft(kind="expire", legs=legs, moves=moves,
-                     details={"as_of": as_of.isoformat()})
+        return Draft(kind="expire", legs=legs, moves=moves, details={"as_of": as_of.isoformat()})
 
     return await post(
-        session, currency_id=currency_id, actor="system:expiry", lock=[wallet], lots_of=[wallet],
+        session,
+        currency_id=currency_id,
+        actor="system:expiry",
+        lock=[wallet],
+        lots_of=[wallet],
         build=build,
     )

@@ -55,15 +55,24 @@ async def issue(
         return _draft(kind, legs, moves, ctx)
 
     return await post(
-        session, currency_id=currency_id, actor=ctx.actor, lock=[wallet], build=build,
+        session,
+        currency_id=currency_id,
+        actor=ctx.actor,
+        lock=[wallet],
+        build=build,
         idempotency=ctx.idempotency,
     )
 
 
 def _new_lot(leg: int, wallet: int, i: Issue) -> NewLot:
     return NewLot(
-        leg=leg, wallet=wallet, kind=i.kind, amount=i.amount, expires_on=i.expires_on,
-        programme_id=i.programme_id, allowed_tags=i.allowed_tags,
+        leg=leg,
+        wallet=wallet,
+        kind=i.kind,
+        amount=i.amount,
+        expires_on=i.expires_on,
+        programme_id=i.programme_id,
+        allowed_tags=i.allowed_tags,
         allowed_districts=i.allowed_districts,
     )
 
@@ -92,8 +101,13 @@ async def spend(
 
     lock = [wallet, to_account] if lock_payee else [wallet]
     return await post(
-        session, currency_id=currency_id, actor=ctx.actor, lock=lock, lots_of=[wallet],
-        build=build, idempotency=ctx.idempotency,
+        session,
+        currency_id=currency_id,
+        actor=ctx.actor,
+        lock=lock,
+        lots_of=[wallet],
+        build=build,
+        idempotency=ctx.idempotency,
     )
 
 
@@ -145,16 +159,28 @@ async def send(
         return _draft("send", legs, moves, ctx)
 
     return await post(
-        session, currency_id=currency_id, actor=ctx.actor, lock=[sender, receiver],
-        lots_of=[sender], build=build, idempotency=ctx.idempotency,
+        session,
+        currency_id=currency_id,
+        actor=ctx.actor,
+        lock=[sender, receiver],
+        lots_of=[sender],
+        build=build,
+        idempotency=ctx.idempotency,
     )
 
 
-def _copy_lot(leg: int, wallet: int, lot: SpendableLot, amount: int, expires_on: date | None = None) -> NewLot:
+def _copy_lot(
+    leg: int, wallet: int, lot: SpendableLot, amount: int, expires_on: date | None = None
+) -> NewLot:
     return NewLot(
-        leg=leg, wallet=wallet, kind=lot.kind, amount=amount,
-        expires_on=expires_on or lot.expires_on, programme_id=lot.programme_id,
-        allowed_tags=lot.allowed_tags, allowed_districts=lot.allowed_districts,
+        leg=leg,
+        wallet=wallet,
+        kind=lot.kind,
+        amount=amount,
+        expires_on=expires_on or lot.expires_on,
+        programme_id=lot.programme_id,
+        allowed_tags=lot.allowed_tags,
+        allowed_districts=lot.allowed_districts,
         origin_lot_id=lot.id,
     )
 
@@ -170,7 +196,11 @@ def restore(
 
 def _draft(kind: str, legs: Sequence[Leg], moves: Sequence[Move], ctx: Context) -> Draft:
     return Draft(
-        kind=kind, legs=legs, moves=moves, reason=ctx.reason, details=ctx.details,
+        kind=kind,
+        legs=legs,
+        moves=moves,
+        reason=ctx.reason,
+        details=ctx.details,
         response=ctx.response,
     )
 

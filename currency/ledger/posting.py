@@ -21,7 +21,6 @@ from currency.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
     InsufficientBalance,
-    InvalidOperation,
     LedgerBusy,
 )
 from currency.ledger.checks import check
@@ -37,7 +36,6 @@ from currency.ledger.types import (
     Posted,
     WalletLot,
 )
-
 
 
 async def post(
@@ -117,7 +115,9 @@ def _domain_error(exc: DBAPIError, draft: Draft | None = None) -> Exception:
 
 
 def _locked(begun: Mapping[str, Any]) -> Locked:
-    accounts = {a[0]: Account(id=a[0], kind=a[1], status=a[2], balance=a[3]) for a in begun["accounts"]}
+    accounts = {
+        a[0]: Account(id=a[0], kind=a[1], status=a[2], balance=a[3]) for a in begun["accounts"]
+    }
     lots = [
         WalletLot(
             wallet_account_id=row[1],
@@ -155,8 +155,14 @@ def _payload(draft: Draft, *, actor: str, idempotency: Idempotency | None) -> di
         "reverses": draft.reverses,
         "details": dict(draft.details),
         "legs": [
-            {"leg": i, "debit": g.debit, "credit": g.credit, "amount": g.amount, "kind": g.kind,
-             "reverses": g.reverses}
+            {
+                "leg": i,
+                "debit": g.debit,
+                "credit": g.credit,
+                "amount": g.amount,
+                "kind": g.kind,
+                "reverses": g.reverses,
+            }
             for i, g in enumerate(draft.legs)
         ],
         "moves": [_move(m) for m in draft.moves],
@@ -187,4 +193,3 @@ def _move(move: Move) -> dict[str, Any]:
         "districts": None if move.allowed_districts is None else sorted(move.allowed_districts),
         "origin": move.origin_lot_id,
     }
-

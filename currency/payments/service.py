@@ -28,9 +28,13 @@ class Shop:
 async def shop(session: AsyncSession, *, currency_id: int, merchant_id: int) -> Shop:
     row = (
         await session.execute(
-            sa.select(merchant.c.account_id, merchant.c.name, merchant.c.tags,
-                      merchant.c.district, merchant.c.status)
-            .where(merchant.c.currency_id == currency_id, merchant.c.id == merchant_id)
+            sa.select(
+                merchant.c.account_id,
+                merchant.c.name,
+                merchant.c.tags,
+                merchant.c.district,
+                merchant.c.status,
+            ).where(merchant.c.currency_id == currency_id, merchant.c.id == merchant_id)
         )
     ).one_or_none()
     if row is None:

@@ -10,7 +10,9 @@ from pathlib import Path
 MEGURI = str(Path(sys.executable).with_name("meguri"))
 
 
-def run_meguri(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_meguri(
+    *args: str, env: dict[str, str], timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MEGURI_")}
     return subprocess.run(
         [MEGURI, *args], env={**clean, **env}, capture_output=True, text=True, timeout=timeout

@@ -1,4 +1,4 @@
-"""The shared web shell and the three entry pages, as a resident, a shopkeeper and staff see them."""
+"""The shared web shell and the three entry pages, as residents, shops and city staff see them."""
 
 from __future__ import annotations
 
@@ -175,10 +175,10 @@ class TestContrast:
             toggle = start.find("a", **{"data-contrast-toggle": ""})
             chosen = await http.get(toggle.attrs["href"])
             later = parse((await http.get("/admin/")).text)
-        assert "くっきり見える配色にする" in toggle.text()
+        assert "くっきり表示にする" in toggle.text()
         assert "meguri_contrast=high" in chosen.headers["set-cookie"]
         assert later.find("body").attrs["class"] == "theme-high"
-        assert "ふつうの配色にもどす" in later.find("a", **{"data-contrast-toggle": ""}).text()
+        assert "ふつうの表示にもどす" in later.find("a", **{"data-contrast-toggle": ""}).text()
 
     @pytest.mark.asyncio
     async def test_standard_colours_can_be_chosen_back(self) -> None:
@@ -281,16 +281,18 @@ class TestShell:
 # ---- catalogues and filters ---------------------------------------------------------------------
 
 
+JINJA_EXTRACT = ("jinja2.ext:babel_extract", {"trimmed": "true", "extensions": "jinja2.ext.i18n"})
+
+
 def _used_messages() -> set[str]:
-    jinja = {"trimmed": "true", "extensions": "jinja2.ext.i18n"}
-    found: set[str] = set()
-    for directory in web.TEMPLATE_DIRS:
-        for path in directory.glob("**/*.html"):
-            found |= {m[1] for m in extract_from_file("jinja2.ext:babel_extract", path, options=jinja)}
-    for package in ("api", *web.PAGE_PACKAGES):
-        for path in (ROOT / package).glob("**/*.py"):
-            found |= {m[1] for m in extract_from_file("python", path, keywords={"N_": None})}
-    return found
+    """Every msgid in a template (`_()`, `{% trans %}`) or marked with `N_()` in the code."""
+    method, options = JINJA_EXTRACT
+    templates = [path for d in web.TEMPLATE_DIRS for path in d.glob("**/*.html")]
+    code = [path for p in ("api", *web.PAGE_PACKAGES) for path in (ROOT / p).glob("**/*.py")]
+    found = {m[1] for t in templates for m in extract_from_file(method, t, options=options)}
+    return found | {
+        m[1] for c in code for m in extract_from_file("python", c, keywords={"N_": None})
+    }
 
 
 def _catalogue(locale: str) -> dict[str, str]:

@@ -127,8 +127,8 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     errors: list[str] = []
     opened.on("console", lambda msg: _is_script_or_csp_error(msg) and errors.append(msg.text))
     opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
-    opened.on("response", lambda response: _is_missing_asset(response) and errors.append(response.url))
+    opened.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
+    opened.on("response", lambda resp: _is_missing_asset(resp) and errors.append(resp.url))
     yield opened
     context.close()
     assert errors == [], "the page logged errors (a missing file or a CSP violation?)"
@@ -184,7 +184,7 @@ class TestChoicesPersist:
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.get_by_role("heading", level=1)).to_have_text("Welcome to Meguri")
         expect(page).to_have_url(f"{base_url}/")  # the choice lives in a cookie, not the address
-        page.get_by_role("link", name="Use high-contrast colours").click()
+        page.get_by_role("link", name="High contrast").click()
         expect(page.locator("body")).to_have_class("theme-high")
         page.get_by_role("link", name="Wallet (residents)").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")

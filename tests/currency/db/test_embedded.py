@@ -4,7 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from currency.db.embedded import EmbeddedPostgresError, bundled_major_version, check_data_dir_version
+from currency.db.embedded import (
+    EmbeddedPostgresError,
+    bundled_major_version,
+    check_data_dir_version,
+)
 
 
 def test_a_data_folder_from_another_major_version_is_refused_untouched(tmp_path: Path) -> None:

@@ -44,8 +44,13 @@ def spend(books: Books, wallet: int, shop: int, amount: int, key: str | None = N
 
     async def work(session: AsyncSession) -> object:
         return await operations.spend(
-            session, currency_id=books.currency_id, wallet=wallet, to_account=shop,
-            amount=amount, kind="payment", today=books.today,
+            session,
+            currency_id=books.currency_id,
+            wallet=wallet,
+            to_account=shop,
+            amount=amount,
+            kind="payment",
+            today=books.today,
             ctx=Context(actor="test", idempotency=idem),
         )
 
@@ -89,15 +94,21 @@ class TestRaces:
         def send(sender: int, receiver: int) -> Callable[[AsyncSession], Awaitable[object]]:
             async def work(session: AsyncSession) -> object:
                 return await operations.send(
-                    session, currency_id=books.currency_id, sender=sender, receiver=receiver,
-                    amount=7, today=books.today, ctx=Context(actor="test"),
+                    session,
+                    currency_id=books.currency_id,
+                    sender=sender,
+                    receiver=receiver,
+                    amount=7,
+                    today=books.today,
+                    ctx=Context(actor="test"),
                 )
 
             return work
 
         jobs = [send(a, b) for _ in range(500)] + [send(b, a) for _ in range(500)]
-        results = await asyncio.gather(*(in_transaction(sessions, j) for j in jobs),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(in_transaction(sessions, j) for j in jobs), return_exceptions=True
+        )
         errors = [r for r in results if isinstance(r, BaseException)]
         assert errors == []
         assert await balances_and_verify(sessions, books, a, b) == [5000, 5000]
@@ -107,8 +118,9 @@ class TestRaces:
     ) -> None:
         sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
         books, (wallet,), shop = await setup_books(sessions, 1, 1000)
-        same = [in_transaction(sessions, spend(books, wallet, shop, 300, key="k-1"))
-                for _ in range(8)]
+        same = [
+            in_transaction(sessions, spend(books, wallet, shop, 300, key="k-1")) for _ in range(8)
+        ]
         results = await asyncio.gather(*same, return_exceptions=True)
         for result in results:
             assert not isinstance(result, BaseException) or isinstance(

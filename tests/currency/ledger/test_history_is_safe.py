@@ -43,10 +43,13 @@ class TestChain:
             await early.commit()
         async with sessions() as s, s.begin():
             await chain.seal_all(s, currency_id=books.currency_id)
-            chained = list(await s.scalars(
-                sa.select(chain_link.c.transfer_id)
-                .where(chain_link.c.currency_id == books.currency_id)
-                .order_by(chain_link.c.sequence)))
+            chained = list(
+                await s.scalars(
+                    sa.select(chain_link.c.transfer_id)
+                    .where(chain_link.c.currency_id == books.currency_id)
+                    .order_by(chain_link.c.sequence)
+                )
+            )
             report = await verify(s, currency_id=books.currency_id)
         assert report.ok, report.problem
         assert chained.count(first.transfer_ids[0]) == 1
@@ -59,11 +62,15 @@ class TestChain:
         books, _ = await _books_with_history(sessions)
         async with sessions() as s, s.begin():
             await chain.seal_all(s, currency_id=books.currency_id)
-            victim = await s.scalar(sa.text(
-                "SELECT max(id) FROM ledger_transfer WHERE currency_id = :c"),
-                {"c": books.currency_id})
-        await _as_superuser(test_db, "UPDATE ledger_transfer SET amount = amount + 1 "
-                                     f"WHERE currency_id = {books.currency_id} AND id = {victim}")
+            victim = await s.scalar(
+                sa.text("SELECT max(id) FROM ledger_transfer WHERE currency_id = :c"),
+                {"c": books.currency_id},
+            )
+        await _as_superuser(
+            test_db,
+            "UPDATE ledger_transfer SET amount = amount + 1 "
+            f"WHERE currency_id = {books.currency_id} AND id = {victim}",
+        )
         async with sessions() as s, s.begin():
             report = await verify(s, currency_id=books.currency_id)
         assert not report.ok
@@ -76,8 +83,11 @@ class TestChain:
         books, _ = await _books_with_history(sessions)
         async with sessions() as s, s.begin():
             await chain.seal_all(s, currency_id=books.currency_id)
-        await _as_superuser(test_db, "UPDATE ledger_chain_link SET hash = sha256(hash) "
-                                     f"WHERE currency_id = {books.currency_id} AND sequence = 1")
+        await _as_superuser(
+            test_db,
+            "UPDATE ledger_chain_link SET hash = sha256(hash) "
+            f"WHERE currency_id = {books.currency_id} AND sequence = 1",
+        )
         async with sessions() as s, s.begin():
             report = await verify(s, currency_id=books.currency_id)
         assert not report.ok
@@ -88,8 +98,11 @@ class TestChain:
     ) -> None:
         sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
         books, wallet = await _books_with_history(sessions)
-        await _as_superuser(test_db, f"UPDATE ledger_account SET balance = 999 WHERE id = {wallet}"
-                                     f" AND currency_id = {books.currency_id}")
+        await _as_superuser(
+            test_db,
+            f"UPDATE ledger_account SET balance = 999 WHERE id = {wallet}"
+            f" AND currency_id = {books.currency_id}",
+        )
         async with sessions() as s, s.begin():
             report = await verify(s, currency_id=books.currency_id)
         assert report.problem == (
@@ -132,7 +145,9 @@ class TestAppendOnly:
             async with session.begin_nested():
                 await session.execute(sa.text(statement))
 
-    async def test_even_the_owner_is_stopped_by_the_triggers(self, test_db: DatabaseUnderTest) -> None:
+    async def test_even_the_owner_is_stopped_by_the_triggers(
+        self, test_db: DatabaseUnderTest
+    ) -> None:
         conn = await asyncpg.connect(plain_url(test_db.owner_url))
         try:
             for rewrite in ("DELETE FROM ledger_operation", "TRUNCATE ledger_transfer CASCADE"):
@@ -140,10 +155,13 @@ class TestAppendOnly:
                 await tx.start()
                 cid = await conn.fetchval(
                     "INSERT INTO currency (code, name, coin_unit, point_unit) "
-                    "VALUES ('owner-test', 'x', 'c', 'p') RETURNING id")
+                    "VALUES ('owner-test', 'x', 'c', 'p') RETURNING id"
+                )
                 await conn.execute(
                     "INSERT INTO ledger_operation (currency_id, kind, actor) "
-                    "VALUES ($1, 'charge', 'test')", cid)
+                    "VALUES ($1, 'charge', 'test')",
+                    cid,
+                )
                 with pytest.raises(asyncpg.PostgresError, match="append-only"):
                     await conn.execute(rewrite)
                 await tx.rollback()

@@ -1,0 +1,13 @@
+"""`make bench`: the ledger's payment path against pgbench, on one PostgreSQL, in one run.
+
+Not a test. It starts its own embedded PostgreSQL (durable defaults: fsync and
+synchronous_commit stay on) in a temporary folder, and compares on that one server:
+
+(a) pgbench tpcb-like at 1, 4 and 16 clients;
+(b) ``payments.pay`` at 1, 4 and 16 concurrent sessions over 1,000 wallets / 50 shops;
+(c) the same with every payment to one shop (hot shop);
+(d) payment latency at 4 sessions before and after bulk-loading a large history.
+
+``python -m bench --quick`` does all of it in under 3 minutes; ``--profile`` shows where
+the time of one payment goes (client phases and the server's own statement times).
+"""
