@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 # The page packages sit above api in the layering; the composition root is the one
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     """Build the app. Pass ``engine`` to share one (tests); otherwise it connects at start-up."""
     settings = settings or Settings()
     settings.check_production()
-    app = FastAPI(title="Meguri", version="0.1.0", lifespan=lifespan)
+    # API docs with Swagger UI served from the app itself: no CDN, works on a closed network.
+    app = FastAPIOffline(title="Meguri", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     if engine is not None:

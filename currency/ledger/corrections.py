@@ -39,6 +39,7 @@ async def refund(
     merchant = payment.transfers[0].credit
 
     async def build(locked: Locked) -> Draft:
+        _check_merchant_can_pay(locked, merchant, amount)
         done = await history.refunded_per_lot(
             session, currency_id=currency_id, payment_id=payment_id
         )
@@ -72,6 +73,13 @@ async def refund(
         build=build,
         idempotency=ctx.idempotency,
     )
+
+
+def _check_merchant_can_pay(locked: Locked, merchant: int, amount: int) -> None:
+    """A shop that has already been paid out may not have enough left to refund."""
+    held = locked.accounts[merchant].balance
+    if held < amount:
+        raise InsufficientBalance(requested=amount, total=held, spendable=held)
 
 
 def _pick_lots(

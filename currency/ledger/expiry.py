@@ -35,13 +35,18 @@ async def expire_due(
         for kind in ("coin", "point")
     }
     posted: list[Posted] = []
-    for wallet in await _wallets_with_due_lots(session, currency_id, as_of, batch):
-        try:
-            posted.append(await _expire_wallet(session, currency_id, wallet, as_of, sinks))
-        except _NothingLeft:
-            pass
-        if progress:
-            progress(1)
+    seen: set[int] = set()
+    while wallets := [
+        w for w in await _wallets_with_due_lots(session, currency_id, as_of, batch) if w not in seen
+    ]:
+        for wallet in wallets:
+            seen.add(wallet)
+            try:
+                posted.append(await _expire_wallet(session, currency_id, wallet, as_of, sinks))
+            except _NothingLeft:
+                pass
+            if progress:
+                progress(1)
     return posted
 
 

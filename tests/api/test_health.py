@@ -20,3 +20,10 @@ class TestHealth:
         response = await client.get(path)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_the_api_docs_load_nothing_from_other_sites(client: AsyncClient) -> None:
+    page = (await client.get("/docs")).text
+    assert "cdn." not in page and "https://" not in page
+    script = page.split('<script src="', 1)[1].split('"', 1)[0]
+    assert (await client.get(script)).status_code == 200

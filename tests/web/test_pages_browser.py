@@ -193,6 +193,19 @@ class TestChoicesPersist:
         expect(page.get_by_role("heading", level=1)).to_have_text("めぐりのお財布")
         expect(page.locator("body")).to_have_class("theme-high")
 
+    def test_the_choices_also_work_without_javascript(
+        self, browser: Browser, base_url: str
+    ) -> None:
+        context = browser.new_context(base_url=base_url, java_script_enabled=False)
+        page = context.new_page()
+        page.goto("/admin/")
+        page.get_by_role("link", name="くっきり表示にする").click()
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("body")).to_have_class("theme-high")
+        expect(page.get_by_role("link", name="Standard colours")).to_be_visible()
+        context.close()
+
 
 class TestSignIn:
     @pytest.mark.parametrize("contrast", ["normal", "high"])
