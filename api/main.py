@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # The page packages sit above api in the layering; the composition root is the one
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
-from api import errors, health, landing, web
+from api import errors, health, landing, security_headers, web
 from currency.db.engine import make_engine
 from currency.db.runtime import open_database
 from currency.settings import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     if engine is not None:
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     errors.install(app)
+    security_headers.install(app)
     app.include_router(health.router)
     app.include_router(landing.router)
     app.include_router(wallet_pages.router, prefix="/wallet")

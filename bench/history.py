@@ -65,15 +65,14 @@ _INSERTS = (
            CASE WHEN j = 0 THEN 'bench-history' ELSE 'resident:' || wallet END,
            CASE WHEN j = 0 THEN NULL ELSE md5(tr_id::text) END,
            CASE WHEN j = 0 THEN '{}'::jsonb
-                ELSE jsonb_build_object('merchant_id', ($3::bigint[])[shop_ix], 'amount', amount)
-           END, created_at
+                ELSE jsonb_build_object('merchant_id', shop_id, 'amount', amount) END,
+           created_at
       FROM h ORDER BY k
     """,
     """
     INSERT INTO ledger_transfer (currency_id, id, operation_id, leg, debit_account_id,
                                  credit_account_id, amount, kind, created_at)
-    SELECT $1, tr_id, op_id, 0, CASE WHEN j = 0 THEN $4::bigint ELSE wallet END,
-           CASE WHEN j = 0 THEN wallet ELSE ($2::bigint[])[shop_ix] END, amount,
+    SELECT $1, tr_id, op_id, 0, debit, credit, amount,
            CASE WHEN j = 0 THEN 'charge.coin' ELSE 'payment.coin' END, created_at
       FROM h ORDER BY k
     """,
@@ -99,18 +98,17 @@ _INSERTS = (
     INSERT INTO ledger_idempotency (currency_id, principal, key, fingerprint, operation_id,
                                     response, created_at)
     SELECT $1, 'resident:' || wallet, md5(tr_id::text), sha256(int8send(op_id)), op_id,
-           jsonb_build_object('merchant_id', ($3::bigint[])[shop_ix], 'amount', amount,
-                              'operation_id', op_id,
+           jsonb_build_object('merchant_id', shop_id, 'amount', amount, 'operation_id', op_id,
                               'transfers', jsonb_build_object('0', tr_id), 'lots', '[]'::jsonb),
            created_at
       FROM h WHERE j > 0
     """,
-    # balances: merchants up by what they took, `issued` down by what was charged
+    # balances: each shop up by what it took, `issued` down by what was charged
     """
     INSERT INTO ledger_balance_delta (currency_id, account_id, amount)
-    SELECT $1, ($2::bigint[])[shop_ix], sum(amount) FROM h WHERE j > 0 GROUP BY shop_ix
+    SELECT $1, credit, sum(amount) FROM h WHERE j > 0 GROUP BY credit
     UNION ALL
-    SELECT $1, $4::bigint, -sum(amount) FROM h WHERE j = 0
+    SELECT $1, min(debit), -sum(amount) FROM h WHERE j = 0
     """,
 )
 
@@ -144,8 +142,6 @@ async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
 
 
 async def _batch(conn: asyncpg.Connection, world: World, group_offset: int, n: int) -> None:
-    shop_accounts = [s.account_id for s in world.shops]
-    shop_ids = [s.id for s in world.shops]
     async with conn.transaction():
         op0 = await _reserve(conn, "ledger_operation", n)
         tr0 = await _reserve(conn, "ledger_transfer", n)
@@ -155,13 +151,14 @@ async def _batch(conn: asyncpg.Connection, world: World, group_offset: int, n: i
             "SELECT coalesce(max(sequence), 0) + 1 FROM ledger_chain_link WHERE currency_id = $1",
             world.currency_id,
         )
-        await conn.execute(_STAGE, op0, tr0, lot0, mv0, seq0, group_offset, n, shop_ids,
-                           world.wallets)
+        await conn.execute(
+            _STAGE, op0, tr0, lot0, mv0, seq0, group_offset, n,
+            [s.account_id for s in world.shops], world.wallets, [s.id for s in world.shops],
+            world.issued_account,
+        )
         await conn.execute(_FILL)
-        args = (world.currency_id, shop_accounts, shop_ids, world.issued_account)
         for statement in _INSERTS:
-            used = [a for i, a in enumerate(args, 1) if f"${i}" in statement]
-            await conn.execute(statement, *used)
+            await conn.execute(statement, world.currency_id)
 
 
 async def load(

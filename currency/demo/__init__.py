@@ -20,6 +20,7 @@ to ``<data_dir>/demo-credentials.json`` (mode 0600), never to the code or the lo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -166,7 +167,7 @@ def new_pin() -> str:
     """A random 4-digit PIN, never one of the obvious ones (1111, 1234, 9876 …)."""
     while True:
         pin = f"{secrets.randbelow(10_000):04d}"
-        steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
+        steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
         if steps not in ({0}, {1}, {-1}):
             return pin
 

@@ -7,7 +7,7 @@ in 2005); residents lean old, as Saiki does, and a third of them pay with a card
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 CURRENCY = {"code": "saiki", "name": "さいきコイン", "coin_unit": "コイン", "point_unit": "pt"}
 
@@ -50,9 +50,9 @@ class Person:
     """Identity checked at the counter (verification level 2); card holders always are."""
 
 
-SMALL = "small-business"
-FOOD = "food"
-LOCAL = "local-produce"
+SMALL: Final = "small-business"
+FOOD: Final = "food"
+LOCAL: Final = "local-produce"
 
 SHOPS = (
     # The first shop is the one whose owner and clerk get demo sign-ins.

@@ -39,11 +39,11 @@ async def refund(
     merchant = payment.transfers[0].credit
 
     async def build(locked: Locked) -> Draft:
-        _check_merchant_can_pay(locked, merchant, amount)
         done = await history.refunded_per_lot(
             session, currency_id=currency_id, payment_id=payment_id
         )
         picks = _pick_lots(payment, done, amount)
+        _check_merchant_can_pay(locked, merchant, amount)
         legs: list[Leg] = []
         moves: list[Move] = []
         leg_of: dict[str, int] = {}

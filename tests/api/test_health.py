@@ -27,3 +27,9 @@ async def test_the_api_docs_load_nothing_from_other_sites(client: AsyncClient) -
     assert "cdn." not in page and "https://" not in page
     script = page.split('<script src="', 1)[1].split('"', 1)[0]
     assert (await client.get(script)).status_code == 200
+
+
+async def test_pages_carry_a_content_security_policy(client: AsyncClient) -> None:
+    response = await client.get("/wallet/")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
