@@ -163,7 +163,7 @@ def verify(
     from currency.ledger.audit import verify_all
 
     settings = Settings()
-    with database(settings) as handle:
+    with database(settings, migrate=False) as handle:
         problems = asyncio.run(verify_all(handle.runtime_url, currency_code, console=Console()))
     if problems:
         raise typer.Exit(code=1)

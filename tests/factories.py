@@ -6,13 +6,16 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from currency.db.engine import plain_url
 from currency.ledger import accounts, operations
 from currency.ledger.models import currency
 from currency.ledger.operations import Context, Issue
 from currency.ledger.types import Posted
+from tests.conftest import DatabaseUnderTest
 
 TODAY = date(2026, 11, 26)
 _codes = itertools.count(1)
@@ -100,3 +103,14 @@ class Books:
         return await accounts.balance(
             self.session, currency_id=self.currency_id, account_id=account_id
         )
+
+
+async def as_superuser(db: DatabaseUnderTest, sql: str) -> None:
+    """Run SQL past the triggers, as an attacker with database access would."""
+    url = db.superuser_url or db.owner_url
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(sql)
+    finally:
+        await conn.close()

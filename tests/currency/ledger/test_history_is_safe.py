@@ -12,7 +12,7 @@ from currency.ledger import chain
 from currency.ledger.models import chain_link
 from currency.ledger.verify import verify
 from tests.conftest import DatabaseUnderTest
-from tests.factories import Books
+from tests.factories import Books, as_superuser
 
 
 async def _books_with_history(sessions: async_sessionmaker[AsyncSession]) -> tuple[Books, int]:
@@ -66,7 +66,7 @@ class TestChain:
                 sa.text("SELECT max(id) FROM ledger_transfer WHERE currency_id = :c"),
                 {"c": books.currency_id},
             )
-        await _as_superuser(
+        await as_superuser(
             test_db,
             "UPDATE ledger_transfer SET amount = amount + 1 "
             f"WHERE currency_id = {books.currency_id} AND id = {victim}",
@@ -83,7 +83,7 @@ class TestChain:
         books, _ = await _books_with_history(sessions)
         async with sessions() as s, s.begin():
             await chain.seal_all(s, currency_id=books.currency_id)
-        await _as_superuser(
+        await as_superuser(
             test_db,
             "UPDATE ledger_chain_link SET hash = sha256(hash) "
             f"WHERE currency_id = {books.currency_id} AND sequence = 1",
@@ -98,7 +98,7 @@ class TestChain:
     ) -> None:
         sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
         books, wallet = await _books_with_history(sessions)
-        await _as_superuser(
+        await as_superuser(
             test_db,
             f"UPDATE ledger_account SET balance = 999 WHERE id = {wallet}"
             f" AND currency_id = {books.currency_id}",
@@ -113,16 +113,6 @@ class TestChain:
 async def _new_wallet(sessions: async_sessionmaker[AsyncSession], books: Books) -> int:
     async with sessions() as s, s.begin():
         return await Books(s, books.currency_id).wallet()
-
-
-async def _as_superuser(db: DatabaseUnderTest, sql: str) -> None:
-    url = db.superuser_url or db.owner_url
-    conn = await asyncpg.connect(plain_url(url))
-    try:
-        await conn.execute("SET session_replication_role = replica")
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 class TestAppendOnly:

@@ -116,7 +116,10 @@ wallets = st.integers(0, RESIDENTS - 1)
 steps = st.one_of(
     st.builds(Charge, wallets, st.integers(1, 1000), st.sampled_from([180, 30, 2, 0])),
     st.builds(
-        Grant, wallets, st.integers(1, 500), st.sampled_from([90, 10, 1, 0]),
+        Grant,
+        wallets,
+        st.integers(1, 500),
+        st.sampled_from([90, 10, 1, 0]),
         st.integers(0, len(RESTRICTIONS) - 1),
     ),
     st.builds(Pay, wallets, st.integers(0, len(SHOPS) - 1), st.integers(1, 800)),
@@ -297,14 +300,18 @@ class Model:
     def spendable(self, wallet: int, accept: Callable[[Lot], bool]) -> list[Lot]:
         """Live lots this spend may use, in spending order (FEFO, points first, id)."""
         usable = [
-            lot for lot in self.lots.values()
-            if lot.wallet == wallet and lot.remaining > 0 and self.today <= lot.expires_on
+            lot
+            for lot in self.lots.values()
+            if lot.wallet == wallet
+            and lot.remaining > 0
+            and self.today <= lot.expires_on
             and accept(lot)
         ]
         return sorted(usable, key=lambda lot: (lot.expires_on, _KIND_RANK[lot.kind], lot.id))
 
-    def draw(self, wallet: int, amount: int, accept: Callable[[Lot], bool]
-             ) -> list[tuple[Lot, int]] | None:
+    def draw(
+        self, wallet: int, amount: int, accept: Callable[[Lot], bool]
+    ) -> list[tuple[Lot, int]] | None:
         usable = self.spendable(wallet, accept)
         if sum(lot.remaining for lot in usable) < amount:
             return None
@@ -319,8 +326,9 @@ class Model:
 
     def live_refunds(self, payment: int) -> list[Op]:
         """Refunds of the payment that still stand (a reversed refund is undone)."""
-        return [op for op in self.ops.values()
-                if op.refund_of == payment and op.reversed_by is None]
+        return [
+            op for op in self.ops.values() if op.refund_of == payment and op.reversed_by is None
+        ]
 
     def refundable(self, payment: int) -> int:
         paid = -sum(amount for _, _, amount in self.ops[payment].moves)
@@ -330,8 +338,14 @@ class Model:
         """Back to the lot while it has not expired, else a new lot with a grace period."""
         if lot.expires_on >= self.today:
             return Change(lot.id, amount)
-        return Create(lot.wallet, lot.kind, amount, self.today + timedelta(days=GRACE_DAYS),
-                      lot.tags, lot.districts)
+        return Create(
+            lot.wallet,
+            lot.kind,
+            amount,
+            self.today + timedelta(days=GRACE_DAYS),
+            lot.tags,
+            lot.districts,
+        )
 
     def merchant_goes_negative(self, legs: list[Leg]) -> bool:
         net: dict[int, int] = {}
@@ -373,7 +387,8 @@ class Model:
         if picks is None:
             return InsufficientBalance
         return Effects(
-            "payment", _legs_by_kind(call.wallet, shop, picks),
+            "payment",
+            _legs_by_kind(call.wallet, shop, picks),
             [Change(lot.id, -take) for lot, take in picks],
         )
 
@@ -384,8 +399,10 @@ class Model:
         if picks is None:
             return InsufficientBalance
         moves: list[Change | Create] = [Change(lot.id, -take) for lot, take in picks]
-        moves += [Create(call.receiver, lot.kind, take, lot.expires_on, lot.tags, lot.districts)
-                  for lot, take in picks]
+        moves += [
+            Create(call.receiver, lot.kind, take, lot.expires_on, lot.tags, lot.districts)
+            for lot, take in picks
+        ]
         return Effects("send", _legs_by_kind(call.sender, call.receiver, picks), moves)
 
     def _refund(self, call: RefundCall) -> Prediction:
@@ -410,8 +427,11 @@ class Model:
         if self.merchant_goes_negative(legs):
             return InsufficientBalance
         return Effects(
-            "refund", legs, [self.restore(lot, take) for lot, take in picks],
-            refund_of=payment.id, restored={lot.id: take for lot, take in picks},
+            "refund",
+            legs,
+            [self.restore(lot, take) for lot, take in picks],
+            refund_of=payment.id,
+            restored={lot.id: take for lot, take in picks},
         )
 
     def _reverse(self, call: ReverseCall) -> Prediction:
@@ -441,8 +461,11 @@ class Model:
         found = []
         for wallet in self.wallet_ids():
             due = sorted(
-                (lot for lot in self.lots.values()
-                 if lot.wallet == wallet and lot.remaining > 0 and lot.expires_on < as_of),
+                (
+                    lot
+                    for lot in self.lots.values()
+                    if lot.wallet == wallet and lot.remaining > 0 and lot.expires_on < as_of
+                ),
                 key=lambda lot: lot.id,
             )
             if not due:
@@ -466,8 +489,15 @@ class Model:
                 lot = self.lots[move.lot]
                 lot.remaining += move.amount
             else:
-                lot = Lot(new_ids.pop(0), move.wallet, move.kind, move.amount, move.expires_on,
-                          move.tags, move.districts)
+                lot = Lot(
+                    new_ids.pop(0),
+                    move.wallet,
+                    move.kind,
+                    move.amount,
+                    move.expires_on,
+                    move.tags,
+                    move.districts,
+                )
                 self.lots[lot.id] = lot
             moves.append((lot.id, lot.wallet, move.amount))
         for debit, credit, amount in effects.legs:
@@ -476,8 +506,13 @@ class Model:
         if effects.reverses is not None:
             self.ops[effects.reverses].reversed_by = posted.operation_id
         self.ops[posted.operation_id] = Op(
-            posted.operation_id, effects.kind, effects.legs, moves, effects.reverses,
-            effects.refund_of, effects.restored,
+            posted.operation_id,
+            effects.kind,
+            effects.legs,
+            moves,
+            effects.reverses,
+            effects.refund_of,
+            effects.restored,
         )
 
 
@@ -532,13 +567,17 @@ class World:
             await self.call(IssueCall("charge", self.wallets[step.wallet], step.amount, expires_on))
         elif isinstance(step, Grant):
             expires_on = model.today + timedelta(days=step.days)
-            await self.call(IssueCall("grant", self.wallets[step.wallet], step.amount, expires_on,
-                                      step.restriction))
+            await self.call(
+                IssueCall(
+                    "grant", self.wallets[step.wallet], step.amount, expires_on, step.restriction
+                )
+            )
         elif isinstance(step, Pay):
             await self.call(PayCall(self.wallets[step.wallet], step.shop, step.amount))
         elif isinstance(step, Send):
-            await self.call(SendCall(self.wallets[step.sender], self.wallets[step.receiver],
-                                     step.amount))
+            await self.call(
+                SendCall(self.wallets[step.sender], self.wallets[step.receiver], step.amount)
+            )
         elif isinstance(step, Refund) and self.payments:
             payment = self.payments[step.payment % len(self.payments)]
             amount = step.amount if step.amount is not None else max(model.refundable(payment), 1)
@@ -601,9 +640,12 @@ class World:
         if isinstance(call, IssueCall):
             tags, districts = RESTRICTIONS[call.restriction]
             issue = Issue(
-                self.model.issued if call.kind == "charge" else self.model.granted, call.amount,
-                "coin" if call.kind == "charge" else "point", call.expires_on,
-                allowed_tags=tags, allowed_districts=districts,
+                self.model.issued if call.kind == "charge" else self.model.granted,
+                call.amount,
+                "coin" if call.kind == "charge" else "point",
+                call.expires_on,
+                allowed_tags=tags,
+                allowed_districts=districts,
             )
             return await operations.issue(
                 s, currency_id=c, wallet=call.wallet, issues=[issue], kind=call.kind, ctx=ctx
@@ -611,43 +653,76 @@ class World:
         if isinstance(call, PayCall):
             shop, payee = list(self.model.shops.items())[call.shop]
             return await operations.spend(
-                s, currency_id=c, wallet=call.wallet, to_account=shop, amount=call.amount,
-                kind="payment", today=today, ctx=ctx, payee=payee,
+                s,
+                currency_id=c,
+                wallet=call.wallet,
+                to_account=shop,
+                amount=call.amount,
+                kind="payment",
+                today=today,
+                ctx=ctx,
+                payee=payee,
             )
         if isinstance(call, SendCall):
             return await operations.send(
-                s, currency_id=c, sender=call.sender, receiver=call.receiver,
-                amount=call.amount, today=today, ctx=ctx,
+                s,
+                currency_id=c,
+                sender=call.sender,
+                receiver=call.receiver,
+                amount=call.amount,
+                today=today,
+                ctx=ctx,
             )
         if isinstance(call, RefundCall):
             return await corrections.refund(
-                s, currency_id=c, payment_id=call.payment, amount=call.amount, today=today,
-                grace_days=GRACE_DAYS, ctx=ctx,
+                s,
+                currency_id=c,
+                payment_id=call.payment,
+                amount=call.amount,
+                today=today,
+                grace_days=GRACE_DAYS,
+                ctx=ctx,
             )
         return await corrections.reverse(
-            s, currency_id=c, operation_id=call.operation, today=today, grace_days=GRACE_DAYS,
+            s,
+            currency_id=c,
+            operation_id=call.operation,
+            today=today,
+            grace_days=GRACE_DAYS,
             ctx=replace(ctx, reason=call.reason),
         )
 
     async def snapshot(self) -> Snapshot:
         params = {"c": self.currency_id}
-        balances = await self.session.execute(sa.text("""
+        balances = await self.session.execute(
+            sa.text("""
             SELECT a.id, a.balance + coalesce((SELECT sum(d.amount) FROM ledger_balance_delta d
                                                 WHERE d.currency_id = a.currency_id
                                                   AND d.account_id = a.id), 0) AS balance
-              FROM ledger_account a WHERE a.currency_id = :c"""), params)
-        lots = await self.session.execute(sa.text("""
+              FROM ledger_account a WHERE a.currency_id = :c"""),
+            params,
+        )
+        lots = await self.session.execute(
+            sa.text("""
             SELECT id, wallet_account_id, kind, amount_remaining, expires_on, allowed_tags,
                    allowed_districts
-              FROM ledger_lot WHERE currency_id = :c"""), params)
-        operations_ = await self.session.execute(sa.text("""
+              FROM ledger_lot WHERE currency_id = :c"""),
+            params,
+        )
+        operations_ = await self.session.execute(
+            sa.text("""
             SELECT id, kind, reverses_operation_id FROM ledger_operation
-             WHERE currency_id = :c"""), params)
+             WHERE currency_id = :c"""),
+            params,
+        )
         return Snapshot(
             balances={row.id: int(row.balance) for row in balances},
             lots={
                 row.id: (
-                    row.wallet_account_id, row.kind, row.amount_remaining, row.expires_on,
+                    row.wallet_account_id,
+                    row.kind,
+                    row.amount_remaining,
+                    row.expires_on,
                     None if row.allowed_tags is None else frozenset(row.allowed_tags),
                     None if row.allowed_districts is None else frozenset(row.allowed_districts),
                 )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from currency import jobs
+from currency.ledger import accounts
+from currency.ledger.models import balance_delta, chain_queue
+from currency.ledger.verify import verify
+from tests.factories import Books
+
+pytestmark = pytest.mark.committing
+
+
+async def test_a_sweep_chains_the_queue_and_rolls_up_deltas_keeping_the_books_right(
+    committing_engine: AsyncEngine,
+) -> None:
+    sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        books = await Books.open(session)
+        for _ in range(3):
+            await books.charge(await books.wallet(), 1000)
+    done = await jobs.sweep(sessions)
+    assert done["chain"] == 3
+    assert done["roll-up"] >= 1
+    async with sessions() as session, session.begin():
+        queued = await session.scalar(sa.select(sa.func.count()).select_from(chain_queue))
+        deltas = await session.scalar(sa.select(sa.func.count()).select_from(balance_delta))
+        issued = await accounts.system_account(
+            session, currency_id=books.currency_id, code=accounts.ISSUED_COINS
+        )
+        assert (
+            await accounts.balance(session, currency_id=books.currency_id, account_id=issued)
+            == -3000
+        )
+        report = await verify(session, currency_id=books.currency_id)
+    assert (queued, deltas) == (0, 0)
+    assert report.ok, report.problem
+
+
+async def test_two_workers_at_once_never_chain_a_transfer_twice(
+    committing_engine: AsyncEngine,
+) -> None:
+    sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        books = await Books.open(session)
+        wallet = await books.wallet()
+        for _ in range(50):
+            await books.charge(wallet, 10)
+    await asyncio.gather(jobs.sweep(sessions), jobs.sweep(sessions), jobs.sweep(sessions))
+    await jobs.sweep(sessions)
+    async with sessions() as session, session.begin():
+        report = await verify(session, currency_id=books.currency_id)
+    assert report.ok, report.problem
+    assert report.links == 50
