@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -191,3 +191,25 @@ def _remember_choices(request: Request, response: HTMLResponse) -> None:
 def static_files() -> StaticFiles:
     """The shared CSS/JS, to be mounted at /static with the name "static"."""
     return StaticFiles(directory=STATIC_DIR)
+
+
+def entry_pages(section: str, template: str) -> APIRouter:
+    """The entry page of a page set and its sign-in form (sign-in itself lands with the API).
+
+    Until then a POST says so plainly (503) rather than pretend to check anything.
+    """
+    router = APIRouter()
+
+    @router.get("/", name=f"{section}_home", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request) -> HTMLResponse:
+        return render(request, template)
+
+    @router.post(
+        "/", name=f"{section}_sign_in", response_class=HTMLResponse, include_in_schema=False
+    )
+    async def sign_in(request: Request) -> HTMLResponse:
+        message = gettext(request, SIGN_IN_UNAVAILABLE)
+        context = {"status_message": message, "status_kind": "warning"}
+        return render(request, template, context, status_code=503)
+
+    return router

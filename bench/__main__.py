@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return profile_main(quick=args.quick)
     cfg = config(args.quick, args.scale)
-    say = Console(stderr=True)
+    say = Console(stderr=True, width=200)
     started = time.perf_counter()
     with bench_server() as server:
         info = machine_info(server)
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                "run_seconds": round(time.perf_counter() - started, 1)}
     results["ratios"] = report.ratios(results)
     path = report.write_json(results)
-    out = Console()
+    out = Console(width=150)
     report.print_all(out, results, path)
     sys.stdout.flush()
     for line in report.ratio_lines(results["ratios"]):

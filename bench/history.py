@@ -61,7 +61,7 @@ _INSERTS = (
     """
     INSERT INTO ledger_operation (currency_id, id, kind, actor, idempotency_key, details,
                                   created_at)
-    SELECT $1, op_id, CASE WHEN j = 0 THEN 'charge' ELSE 'payment' END,
+    SELECT $1::smallint, op_id, CASE WHEN j = 0 THEN 'charge' ELSE 'payment' END,
            CASE WHEN j = 0 THEN 'bench-history' ELSE 'resident:' || wallet END,
            CASE WHEN j = 0 THEN NULL ELSE md5(tr_id::text) END,
            CASE WHEN j = 0 THEN '{}'::jsonb
@@ -72,32 +72,32 @@ _INSERTS = (
     """
     INSERT INTO ledger_transfer (currency_id, id, operation_id, leg, debit_account_id,
                                  credit_account_id, amount, kind, created_at)
-    SELECT $1, tr_id, op_id, 0, debit, credit, amount,
+    SELECT $1::smallint, tr_id, op_id, 0, debit, credit, amount,
            CASE WHEN j = 0 THEN 'charge.coin' ELSE 'payment.coin' END, created_at
       FROM h ORDER BY k
     """,
     """
     INSERT INTO ledger_lot (currency_id, id, wallet_account_id, kind, amount_issued,
                             amount_remaining, expires_on, created_at)
-    SELECT $1, lot_id, wallet, 'coin', amount, 0, (created_at + interval '180 days')::date,
+    SELECT $1::smallint, lot_id, wallet, 'coin', amount, 0, (created_at + interval '180 days')::date,
            created_at
       FROM h WHERE j = 0 ORDER BY k
     """,
     """
     INSERT INTO ledger_lot_movement (currency_id, id, transfer_id, lot_id, amount)
-    SELECT $1, mv_id, tr_id, lot_id, CASE WHEN j = 0 THEN amount ELSE -amount END
+    SELECT $1::smallint, mv_id, tr_id, lot_id, CASE WHEN j = 0 THEN amount ELSE -amount END
       FROM h ORDER BY k
     """,
     """
     INSERT INTO ledger_chain_link (currency_id, sequence, transfer_id, previous_hash, hash,
                                    chained_at)
-    SELECT $1, seq, tr_id, sha256(int8send(tr_id - 1)), sha256(int8send(tr_id)), created_at
+    SELECT $1::smallint, seq, tr_id, sha256(int8send(tr_id - 1)), sha256(int8send(tr_id)), created_at
       FROM h ORDER BY k
     """,
     """
     INSERT INTO ledger_idempotency (currency_id, principal, key, fingerprint, operation_id,
                                     response, created_at)
-    SELECT $1, 'resident:' || wallet, md5(tr_id::text), sha256(int8send(op_id)), op_id,
+    SELECT $1::smallint, 'resident:' || wallet, md5(tr_id::text), sha256(int8send(op_id)), op_id,
            jsonb_build_object('merchant_id', shop_id, 'amount', amount, 'operation_id', op_id,
                               'transfers', jsonb_build_object('0', tr_id), 'lots', '[]'::jsonb),
            created_at
@@ -106,9 +106,9 @@ _INSERTS = (
     # balances: each shop up by what it took, `issued` down by what was charged
     """
     INSERT INTO ledger_balance_delta (currency_id, account_id, amount)
-    SELECT $1, credit, sum(amount) FROM h WHERE j > 0 GROUP BY credit
+    SELECT $1::smallint, credit, sum(amount) FROM h WHERE j > 0 GROUP BY credit
     UNION ALL
-    SELECT $1, min(debit), -sum(amount) FROM h WHERE j = 0
+    SELECT $1::smallint, min(debit), -sum(amount) FROM h WHERE j = 0
     """,
 )
 
