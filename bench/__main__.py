@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -14,7 +14,15 @@ from rich.console import Console
 
 from bench import history, pgbench, report
 from bench.server import BenchServer, bench_server, machine_info
-from bench.workload import PaymentRun, World, build_world, measure, sessions, warm_pool
+from bench.workload import (
+    PaymentRun,
+    World,
+    build_world,
+    measure,
+    sessions,
+    settle,
+    warm_pool,
+)
 from currency.db.engine import make_engine
 
 CLIENTS = (1, 4, 16)
@@ -39,7 +47,7 @@ def config(quick: bool, scale: int) -> Config:
     return Config(False, 20, 3.0, 10_000_000, 600.0, 250_000, scale)
 
 
-def _run(main: Callable[[], Awaitable[T]]) -> T:
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """uvloop when installed, as uvicorn would run the app."""
     try:
         import uvloop
@@ -55,6 +63,8 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
     try:
         say.log("setting up 1,000 wallets (3 lots each) and 50 shops …")
         world = await build_world(maker)
+        await settle(maker, world)
+        server.sql("ANALYZE")  # a live system has statistics (autovacuum); start with them
         out["setup_seconds"] = round(world.setup_seconds, 2)
         say.log(f"  done in {world.setup_seconds:.1f} s; pgbench -i -s {cfg.pgbench_scale} …")
         out["pgbench_init_seconds"] = pgbench.initialise(server, scale=cfg.pgbench_scale)
@@ -66,9 +76,17 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
             out["tpcb"].append(tpcb.as_dict())
             say.log(f"(a) tpcb-like  c={clients:<2}  {tpcb.tps:8.0f} tps")
             for key, hot in (("spread", False), ("hot", True)):
-                run = await measure(maker, world, label=key, clients=clients,
-                                    seconds=cfg.seconds, warmup=cfg.warmup,
-                                    seed=cfg.seed + 10 * n + hot, hot=hot)
+                await settle(maker, world)
+                run = await measure(
+                    maker,
+                    world,
+                    label=key,
+                    clients=clients,
+                    seconds=cfg.seconds,
+                    warmup=cfg.warmup,
+                    seed=cfg.seed + 10 * n + hot,
+                    hot=hot,
+                )
                 out[key].append(run.as_dict())
                 _log_run(say, "(b)" if not hot else "(c)", run)
         pgbench.drop_tables(server)
@@ -81,39 +99,67 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
 async def _history(
     server: BenchServer, cfg: Config, say: Console, maker: Any, world: World
 ) -> dict[str, Any]:
+    await settle(maker, world)
     server.sql("CHECKPOINT")
-    before = await measure(maker, world, label="before history", clients=4,
-                           seconds=cfg.seconds, warmup=cfg.warmup, seed=cfg.seed + 100)
+    before = await measure(
+        maker,
+        world,
+        label="before history",
+        clients=4,
+        seconds=cfg.seconds,
+        warmup=cfg.warmup,
+        seed=cfg.seed + 100,
+    )
     _log_run(say, "(d) before", before)
-    say.log(f"(d) loading up to {cfg.history_transfers:,} transfers of history "
-            f"(limit {cfg.history_time_limit:.0f} s) …")
+    say.log(
+        f"(d) loading up to {cfg.history_transfers:,} transfers of history "
+        f"(limit {cfg.history_time_limit:.0f} s) …"
+    )
 
     def progress(done: int, elapsed: float) -> None:
         say.log(f"    {done:>12,} transfers  {elapsed:6.1f} s  {done / elapsed:8.0f}/s")
 
     load = await history.load(
-        server.owner_url, world, transfers=cfg.history_transfers,
-        time_limit=cfg.history_time_limit, batch=cfg.history_batch, progress=progress,
+        server.owner_url,
+        world,
+        transfers=cfg.history_transfers,
+        time_limit=cfg.history_time_limit,
+        batch=cfg.history_batch,
+        progress=progress,
     )
+    await settle(maker, world)
+    await history.vacuum_analyze(server.owner_url, load)
     server.sql("CHECKPOINT")
-    say.log(f"    VACUUM ANALYZE took {load.vacuum_analyze_s:.1f} s; sizes MB {load.table_sizes_mb}")
-    after = await measure(maker, world, label="after history", clients=4,
-                          seconds=cfg.seconds, warmup=cfg.warmup, seed=cfg.seed + 200)
+    say.log(f"    VACUUM ANALYZE {load.vacuum_analyze_s:.1f} s; MB {load.table_sizes_mb}")
+    after = await measure(
+        maker,
+        world,
+        label="after history",
+        clients=4,
+        seconds=cfg.seconds,
+        warmup=cfg.warmup,
+        seed=cfg.seed + 200,
+    )
     _log_run(say, "(d) after ", after)
     return {"before": before.as_dict(), "after": after.as_dict(), "load": load.as_dict()}
 
 
 def _log_run(say: Console, tag: str, run: PaymentRun) -> None:
     errors = f"  errors {run.errors}" if run.errors else ""
-    say.log(f"{tag} pay {run.label:<14} c={run.clients:<2} {run.per_second:8.0f} /s  "
-            f"p50 {run.p50_ms:6.2f}  p95 {run.p95_ms:6.2f}  p99 {run.p99_ms:6.2f} ms{errors}")
+    say.log(
+        f"{tag} pay {run.label:<14} c={run.clients:<2} {run.per_second:8.0f} /s  "
+        f"p50 {run.p50_ms:6.2f}  p95 {run.p95_ms:6.2f}  p99 {run.p99_ms:6.2f} ms{errors}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short runs, small history (<3 min)")
-    parser.add_argument("--profile", action="store_true",
-                        help="instead of the benchmark: where does one payment's time go?")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of the benchmark: where does one payment's time go?",
+    )
     parser.add_argument("--scale", type=int, default=10, help="pgbench scale (default 10)")
     args = parser.parse_args(argv)
     if args.profile:
@@ -125,11 +171,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with bench_server() as server:
         info = machine_info(server)
-        say.log(f"PostgreSQL: {info['postgres'].split(' on ')[0]}; {info['nproc']} CPUs; "
-                f"settings {info['postgres_settings']}")
+        say.log(
+            f"PostgreSQL: {info['postgres'].split(' on ')[0]}; {info['nproc']} CPUs; "
+            f"settings {info['postgres_settings']}"
+        )
         results = _run(lambda: run_all(server, cfg, say))
-    results = {"machine": info, "config": asdict(cfg), **results,
-               "run_seconds": round(time.perf_counter() - started, 1)}
+    results = {
+        "machine": info,
+        "config": asdict(cfg),
+        **results,
+        "run_seconds": round(time.perf_counter() - started, 1),
+    }
     results["ratios"] = report.ratios(results)
     path = report.write_json(results)
     out = Console(width=150)

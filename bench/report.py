@@ -37,31 +37,53 @@ def _div(a: float, b: float) -> float:
 
 def table(results: dict[str, Any]) -> Table:
     t = Table(title="Meguri bench: payments.pay vs pgbench tpcb-like (one server, one run)")
-    for name, justify in (("workload", "left"), ("clients", "right"), ("per s", "right"),
-                          ("p50 ms", "right"), ("p95 ms", "right"), ("p99 ms", "right"),
-                          ("n", "right"), ("errors", "left")):
+    for name, justify in (
+        ("workload", "left"),
+        ("clients", "right"),
+        ("per s", "right"),
+        ("p50 ms", "right"),
+        ("p95 ms", "right"),
+        ("p99 ms", "right"),
+        ("n", "right"),
+        ("errors", "left"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     scale = results["config"]["pgbench_scale"]
     for r in results["tpcb"]:
         avg = r["latency_avg_ms"]
-        t.add_row(f"(a) pgbench tpcb-like s={scale}", str(r["clients"]), f"{r['tps']:.0f}",
-                  f"avg {avg:.2f}" if avg is not None else "", "", "", str(r["transactions"]),
-                  str(r["failed"] or ""))
+        t.add_row(
+            f"(a) pgbench tpcb-like s={scale}",
+            str(r["clients"]),
+            f"{r['tps']:.0f}",
+            f"avg {avg:.2f}" if avg is not None else "",
+            "",
+            "",
+            str(r["transactions"]),
+            str(r["failed"] or ""),
+        )
     for key, name in (("spread", "(b) pay, 1000 wallets/50 shops"), ("hot", "(c) pay, one shop")):
         for r in results[key]:
             t.add_row(name, *_payment_cells(r))
     history = results["history"]
     load = history["load"]
     t.add_row("(d) pay, before history", *_payment_cells(history["before"]))
-    t.add_row(f"(d) pay, after {load['loaded_transfers']:,} transfers",
-              *_payment_cells(history["after"]))
+    t.add_row(
+        f"(d) pay, after {load['loaded_transfers']:,} transfers", *_payment_cells(history["after"])
+    )
     return t
 
 
 def _payment_cells(r: dict[str, Any]) -> list[str]:
     errors = ", ".join(f"{k}={v}" for k, v in r["errors"].items())
-    return [str(r["clients"]), f"{r['per_second']:.0f}", f"{r['p50_ms']:.2f}",
-            f"{r['p95_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["payments"]), errors]
+    return [
+        str(r["clients"]),
+        f"{r['per_second']:.0f}",
+        f"{r['p50_ms']:.2f}",
+        f"{r['p95_ms']:.2f}",
+        f"{r['p99_ms']:.2f}",
+        str(r["payments"]),
+        errors,
+    ]
 
 
 def write_json(results: dict[str, Any]) -> Path:
@@ -74,9 +96,12 @@ def write_json(results: dict[str, Any]) -> Path:
 
 def notes(results: dict[str, Any]) -> list[str]:
     load = results["history"]["load"]
-    reached = ("the full target" if load["reached_target"]
-               else f"NOT the target of {load['target_transfers']:,}: the "
-                    f"{load['time_limit_s']:.0f} s loading limit stopped it")
+    reached = (
+        "the full target"
+        if load["reached_target"]
+        else f"NOT the target of {load['target_transfers']:,}: the "
+        f"{load['time_limit_s']:.0f} s loading limit stopped it"
+    )
     return [
         f"history: {load['loaded_transfers']:,} transfers loaded in {load['seconds']:.1f} s "
         f"({load['transfers_per_s']:,}/s), {reached}; then VACUUM ANALYZE "
@@ -85,6 +110,8 @@ def notes(results: dict[str, Any]) -> list[str]:
         "placeholder hashes: `meguri verify` would fail on the bench database by design.",
         "payments: each in its own AsyncSession and transaction, unique idempotency key, "
         "durable commits (fsync on, synchronous_commit on), same server and settings as pgbench.",
+        "before every payment measurement (not timed) balance deltas are folded as `meguri "
+        "worker` would; the chain queue is left to the sequencer (not run). ANALYZE after setup.",
     ]
 
 

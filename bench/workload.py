@@ -9,6 +9,7 @@ and its own transaction, exactly as the API would run it.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import statistics
 import time
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from currency import clock
-from currency.ledger import accounts, operations
+from currency.ledger import accounts, operations, rollup
 from currency.ledger.models import account, currency
 from currency.ledger.operations import Context, Issue
 from currency.ledger.types import Idempotency
@@ -79,7 +80,10 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 async def build_world(
-    maker: async_sessionmaker[AsyncSession], *, wallets: int = 1000, shops: int = 50,
+    maker: async_sessionmaker[AsyncSession],
+    *,
+    wallets: int = 1000,
+    shops: int = 50,
     today: date | None = None,
 ) -> World:
     """Currency, shops, wallets, and three lots in every wallet (a few hundred per commit)."""
@@ -92,35 +96,52 @@ async def build_world(
             .returning(currency.c.id)
         )
         assert currency_id is not None
-        issued = await accounts.system_account(s, currency_id=currency_id,
-                                               code=accounts.ISSUED_COINS)
-        granted = await accounts.system_account(s, currency_id=currency_id,
-                                                code=accounts.granted_points(None))
+        issued = await accounts.system_account(
+            s, currency_id=currency_id, code=accounts.ISSUED_COINS
+        )
+        granted = await accounts.system_account(
+            s, currency_id=currency_id, code=accounts.granted_points(None)
+        )
         shop_accounts = await _open_accounts(s, currency_id, "merchant", shops)
         shop_list = []
         for n, account_id in enumerate(shop_accounts):
             district = DISTRICTS[n % len(DISTRICTS)]
             shop_id = await s.scalar(
-                sa.insert(merchant).values(
-                    currency_id=currency_id, code=f"S{n:03d}", name=f"ベンチ商店 {n}",
-                    district=district, category=TAGS[n % len(TAGS)][0],
-                    tags=list(TAGS[n % len(TAGS)]), account_id=account_id,
-                ).returning(merchant.c.id)
+                sa.insert(merchant)
+                .values(
+                    currency_id=currency_id,
+                    code=f"S{n:03d}",
+                    name=f"ベンチ商店 {n}",
+                    district=district,
+                    category=TAGS[n % len(TAGS)][0],
+                    tags=list(TAGS[n % len(TAGS)]),
+                    account_id=account_id,
+                )
+                .returning(merchant.c.id)
             )
             assert shop_id is not None
             shop_list.append(Shop(shop_id, account_id, district))
         wallet_ids = await _open_accounts(s, currency_id, "wallet", wallets)
     issues = [
-        Issue(granted, POINTS_PER_WALLET, "point", today + timedelta(days=90),
-              allowed_districts=POINT_DISTRICTS),
+        Issue(
+            granted,
+            POINTS_PER_WALLET,
+            "point",
+            today + timedelta(days=90),
+            allowed_districts=POINT_DISTRICTS,
+        ),
         Issue(issued, COINS_PER_LOT, "coin", today + timedelta(days=180)),
         Issue(issued, COINS_PER_LOT, "coin", today + timedelta(days=365)),
     ]
     for start in range(0, len(wallet_ids), CHARGE_BATCH):
         async with maker() as s, s.begin():
-            for wallet in wallet_ids[start:start + CHARGE_BATCH]:
+            for wallet in wallet_ids[start : start + CHARGE_BATCH]:
                 await operations.issue(
-                    s, currency_id=currency_id, wallet=wallet, issues=issues, kind="charge",
+                    s,
+                    currency_id=currency_id,
+                    wallet=wallet,
+                    issues=issues,
+                    kind="charge",
                     ctx=Context(actor="bench"),
                 )
     world = World(currency_id, wallet_ids, shop_list, issued)
@@ -136,8 +157,17 @@ async def _open_accounts(s: AsyncSession, currency_id: int, kind: str, n: int) -
     return list(result)
 
 
+async def settle(maker: async_sessionmaker[AsyncSession], world: World) -> None:
+    """Fold balance deltas into balances, as ``meguri worker`` keeps doing (not timed)."""
+    while True:
+        async with maker() as s, s.begin():
+            if not await rollup.roll_up(s, currency_id=world.currency_id):
+                return
+
+
 async def warm_pool(engine: AsyncEngine, size: int) -> None:
     """Open ``size`` connections up front so no measurement pays for connecting."""
+
     async def hold(gate: asyncio.Event) -> None:
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
@@ -151,8 +181,15 @@ async def warm_pool(engine: AsyncEngine, size: int) -> None:
 
 
 async def measure(
-    maker: async_sessionmaker[AsyncSession], world: World, *, label: str, clients: int,
-    seconds: float, warmup: float, seed: int, hot: bool = False,
+    maker: async_sessionmaker[AsyncSession],
+    world: World,
+    *,
+    label: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    seed: int,
+    hot: bool = False,
 ) -> PaymentRun:
     """``clients`` tasks pay in a loop; payments finishing inside the window are counted."""
     now = time.perf_counter  # loop.time() is millisecond-grained under uvloop
@@ -172,8 +209,12 @@ async def measure(
             try:
                 async with maker() as s, s.begin():
                     await pay(
-                        s, currency_id=world.currency_id, wallet_account_id=wallet,
-                        merchant_id=shop.id, amount=amount, actor=f"resident:{wallet}",
+                        s,
+                        currency_id=world.currency_id,
+                        wallet_account_id=wallet,
+                        merchant_id=shop.id,
+                        amount=amount,
+                        actor=f"resident:{wallet}",
                         idempotency=Idempotency(f"resident:{wallet}", key, request),
                     )
             except Exception as exc:  # counted and shown: a benchmark must not stop here
@@ -192,13 +233,20 @@ def summarise(
 ) -> PaymentRun:
     ms = sorted(x * 1000 for x in latencies) or [float("nan")]
     return PaymentRun(
-        label=label, clients=clients, seconds=seconds, payments=len(latencies),
-        per_second=len(latencies) / seconds, p50_ms=_pct(ms, 50), p95_ms=_pct(ms, 95),
-        p99_ms=_pct(ms, 99), mean_ms=statistics.fmean(ms), errors=dict(errors),
+        label=label,
+        clients=clients,
+        seconds=seconds,
+        payments=len(latencies),
+        per_second=len(latencies) / seconds,
+        p50_ms=_pct(ms, 50),
+        p95_ms=_pct(ms, 95),
+        p99_ms=_pct(ms, 99),
+        mean_ms=statistics.fmean(ms),
+        errors=dict(errors),
     )
 
 
 def _pct(ordered: list[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]

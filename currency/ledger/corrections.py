@@ -33,12 +33,13 @@ async def refund(
     payment = await history.load(session, currency_id=currency_id, operation_id=payment_id)
     if payment.kind != "payment":
         raise InvalidOperation(f"operation {payment_id} is not a payment")
-    if await history.reversal_of(session, currency_id=currency_id, operation_id=payment_id):
-        raise InvalidOperation(f"payment {payment_id} was reversed; nothing is left to refund")
     wallet = payment.transfers[0].debit
     merchant = payment.transfers[0].credit
 
     async def build(locked: Locked) -> Draft:
+        # Checked under the lock, after the idempotency key: a retried refund gets its answer.
+        if await history.reversal_of(session, currency_id=currency_id, operation_id=payment_id):
+            raise InvalidOperation(f"payment {payment_id} was reversed; nothing is left to refund")
         done = await history.refunded_per_lot(
             session, currency_id=currency_id, payment_id=payment_id
         )
@@ -113,10 +114,11 @@ async def reverse(
     if not ctx.reason:
         raise InvalidOperation("a reversal needs a reason")
     original = await history.load(session, currency_id=currency_id, operation_id=operation_id)
-    await _check_reversible(session, currency_id, original)
     lock = original.accounts_of_kind(WALLET, MERCHANT)
 
-    def build(locked: Locked) -> Draft:
+    async def build(locked: Locked) -> Draft:
+        # Checked after the idempotency key: a retried reversal gets its stored answer.
+        await _check_reversible(session, currency_id, original)
         legs = [
             Leg(t.credit, t.debit, t.amount, "reversal", reverses=t.id) for t in original.transfers
         ]

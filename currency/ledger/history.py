@@ -140,12 +140,21 @@ async def _moves(session: AsyncSession, currency_id: int, operation_id: int) -> 
 async def refunded_per_lot(
     session: AsyncSession, *, currency_id: int, payment_id: int
 ) -> dict[int, int]:
-    """How much of each consumed lot earlier refunds of this payment gave back."""
+    """How much of each consumed lot earlier refunds of this payment gave back.
+
+    A refund that was itself reversed gave nothing back in the end, so it does not count.
+    """
+    reversal = operation.alias("reversal")
+    reversed_ = sa.exists().where(
+        reversal.c.currency_id == operation.c.currency_id,
+        reversal.c.reverses_operation_id == operation.c.id,
+    )
     rows = await session.execute(
         sa.select(operation.c.details["restored"]).where(
             operation.c.currency_id == currency_id,
             operation.c.kind == "refund",
             operation.c.details["refund_of"].astext.cast(sa.BigInteger) == payment_id,
+            ~reversed_,
         )
     )
     restored: dict[int, int] = defaultdict(int)
