@@ -7,13 +7,12 @@ Two round trips: ``ledger_begin`` (idempotency, locks in id order, live lots) an
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
-from sqlalchemy.exc import DBAPIError
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.errors import (
@@ -21,6 +20,7 @@ from currency.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
     InsufficientBalance,
+    InvalidOperation,
     LedgerBusy,
 )
 from currency.ledger.checks import check
@@ -65,6 +65,12 @@ async def post(
     return _posted(await _write(session, currency_id, payload, draft))
 
 
+_BEGIN = (
+    "SELECT ledger_begin($1::smallint, $2::text, $3::text, $4::bytea, $5::bigint[], $6::bigint[])"
+)
+_POST = "SELECT ledger_post($1::smallint, $2::jsonb)"
+
+
 async def _begin(
     session: AsyncSession,
     currency_id: int,
@@ -72,38 +78,56 @@ async def _begin(
     lots_of: list[int],
     idempotency: Idempotency | None,
 ) -> dict[str, Any]:
-    call = sa.func.ledger_begin(
-        sa.literal(currency_id, sa.SmallInteger),
-        sa.literal(idempotency.principal if idempotency else None, sa.Text),
-        sa.literal(idempotency.key if idempotency else None, sa.Text),
-        sa.literal(idempotency.fingerprint if idempotency else None, BYTEA),
-        sa.literal(lock_ids, ARRAY(sa.BigInteger)),
-        sa.literal(lots_of, ARRAY(sa.BigInteger)),
-        type_=JSONB,
+    idem = (
+        (idempotency.principal, idempotency.key, idempotency.fingerprint)
+        if idempotency
+        else (None, None, None)
     )
-    try:
-        result: dict[str, Any] = (await session.execute(sa.select(call))).scalar_one()
-    except DBAPIError as exc:
-        raise _domain_error(exc) from exc
-    return result
+    return await _call(session, _BEGIN, currency_id, *idem, lock_ids, lots_of)
 
 
 async def _write(
     session: AsyncSession, currency_id: int, payload: dict[str, Any], draft: Draft
 ) -> dict[str, Any]:
-    call = sa.func.ledger_post(
-        sa.literal(currency_id, sa.SmallInteger), sa.literal(payload, JSONB), type_=JSONB
-    )
+    return await _call(session, _POST, currency_id, json.dumps(payload), draft=draft)
+
+
+async def _call(
+    session: AsyncSession, sql: str, *args: object, draft: Draft | None = None
+) -> dict[str, Any]:
+    """The hot path talks to asyncpg directly, on the session's own connection and
+    transaction: the ORM layer cost more than the database itself (see bench --profile)."""
+    driver = await _driver_in_transaction(session)
     try:
-        result: dict[str, Any] = (await session.execute(sa.select(call))).scalar_one()
-    except DBAPIError as exc:
+        answer = await driver.fetchval(sql, *args)
+    except asyncpg.PostgresError as exc:
         raise _domain_error(exc, draft) from exc
+    # SQLAlchemy's asyncpg dialect installs a jsonb decoder on its connections.
+    result: dict[str, Any] = json.loads(answer) if isinstance(answer, str) else answer
     return result
 
 
-def _domain_error(exc: DBAPIError, draft: Draft | None = None) -> Exception:
-    """Map by SQLSTATE and table, never by constraint name (Citus renames them)."""
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+async def _driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, with the session's transaction begun on it.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; talking to
+    the driver directly we must start it the same way, or the locks would not outlive
+    the statement. The final check makes a change in SQLAlchemy fail loudly, never
+    silently in autocommit.
+    """
+    raw = await (await session.connection()).get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if getattr(adapter, "_transaction", None) is None:
+        await adapter._start_transaction()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        raise RuntimeError("the ledger must run inside a transaction")
+    return driver
+
+
+def _domain_error(exc: asyncpg.PostgresError, draft: Draft | None = None) -> Exception:
+    """Map by SQLSTATE, never by constraint name (Citus renames them); the rest is a bug."""
+    state = exc.sqlstate
     if state == "MG503" or state in ("40P01", "40001"):
         return LedgerBusy("the ledger is busy; please try again")
     if state == "MG409":
@@ -111,7 +135,10 @@ def _domain_error(exc: DBAPIError, draft: Draft | None = None) -> Exception:
         return InsufficientBalance(requested=amount, total=0, spendable=0)
     if state == "23505" and draft is not None and draft.reverses is not None:
         return AlreadyReversed(f"operation {draft.reverses} has already been reversed")
-    return exc
+    if state == "MG422":
+        return InvalidOperation("the lot movements do not match the transfers")
+    unknown: Exception = exc
+    return unknown
 
 
 def _locked(begun: Mapping[str, Any]) -> Locked:
