@@ -17,10 +17,12 @@ from playwright.sync_api import (
     Browser,
     ConsoleMessage,
     Page,
-    Request as BrowserRequest,
     Response,
     expect,
     sync_playwright,
+)
+from playwright.sync_api import (
+    Request as BrowserRequest,
 )
 
 import admin.pages
