@@ -6,7 +6,9 @@ synchronous_commit stay on) in a temporary folder, and compares on that one serv
 (a) pgbench tpcb-like at 1, 4 and 16 clients;
 (b) ``payments.pay`` at 1, 4 and 16 concurrent sessions over 1,000 wallets / 50 shops;
 (c) the same with every payment to one shop (hot shop);
-(d) payment latency at 4 sessions before and after bulk-loading a large history.
+(d) payment latency at 4 sessions before and after bulk-loading a large history;
+(e) charges at 16 sessions, all from the one ``issued:coin`` system account into random
+    wallets, right after (b) at 16: is the system account a lock hot-spot?
 
 ``python -m bench --quick`` does all of it in under 3 minutes; ``--profile`` shows where
 the time of one payment goes (client phases and the server's own statement times).

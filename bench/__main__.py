@@ -19,6 +19,7 @@ from bench.workload import (
     World,
     build_world,
     measure,
+    measure_charges,
     sessions,
     settle,
     warm_pool,
@@ -59,7 +60,7 @@ def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, Any]:
     engine = make_engine(server.runtime_url, pool_size=max(CLIENTS))
     maker = sessions(engine)
-    out: dict[str, Any] = {"tpcb": [], "spread": [], "hot": []}
+    out: dict[str, Any] = {"tpcb": [], "spread": [], "hot": [], "issued": []}
     try:
         say.log("setting up 1,000 wallets (3 lots each) and 50 shops …")
         world = await build_world(maker)
@@ -89,6 +90,20 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
                 )
                 out[key].append(run.as_dict())
                 _log_run(say, "(b)" if not hot else "(c)", run)
+                if not hot and clients == max(CLIENTS):
+                    # (e) right after (b) at 16 clients, so their ratio shares a minute
+                    await settle(maker, world)
+                    charges = await measure_charges(
+                        maker,
+                        world,
+                        label="issued",
+                        clients=clients,
+                        seconds=cfg.seconds,
+                        warmup=cfg.warmup,
+                        seed=cfg.seed + 300,
+                    )
+                    out["issued"].append(charges.as_dict())
+                    _log_run(say, "(e)", charges, verb="charge")
         pgbench.drop_tables(server)
         out["history"] = await _history(server, cfg, say, maker, world)
     finally:
@@ -144,10 +159,10 @@ async def _history(
     return {"before": before.as_dict(), "after": after.as_dict(), "load": load.as_dict()}
 
 
-def _log_run(say: Console, tag: str, run: PaymentRun) -> None:
+def _log_run(say: Console, tag: str, run: PaymentRun, verb: str = "pay") -> None:
     errors = f"  errors {run.errors}" if run.errors else ""
     say.log(
-        f"{tag} pay {run.label:<14} c={run.clients:<2} {run.per_second:8.0f} /s  "
+        f"{tag} {verb} {run.label:<14} c={run.clients:<2} {run.per_second:8.0f} /s  "
         f"p50 {run.p50_ms:6.2f}  p95 {run.p95_ms:6.2f}  p99 {run.p99_ms:6.2f} ms{errors}"
     )
 

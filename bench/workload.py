@@ -1,9 +1,10 @@
-"""(b)/(c)/(d): the payment path — ``payments.pay`` through the service layer — under load.
+"""(b)/(c)/(d)/(e): the payment path — ``payments.pay`` through the service layer — under load.
 
 One currency, 1,000 wallets, 50 shops in five districts. Every wallet holds three lots
 (restricted points expiring first, then two coin lots), so each payment plans FEFO over
 the lots the shop accepts. Every payment has its own idempotency key, its own session
-and its own transaction, exactly as the API would run it.
+and its own transaction, exactly as the API would run it. (e) charges coins from the one
+``issued:coin`` system account the same way, one charge per transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import random
 import statistics
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -192,6 +194,73 @@ async def measure(
     hot: bool = False,
 ) -> PaymentRun:
     """``clients`` tasks pay in a loop; payments finishing inside the window are counted."""
+
+    async def one(rng: random.Random) -> None:
+        wallet = rng.choice(world.wallets)
+        shop = world.hot_shop if hot else rng.choice(world.shops)
+        amount = rng.randint(*AMOUNTS)
+        key = f"{rng.getrandbits(128):032x}"
+        request = {"wallet": wallet, "merchant": shop.id, "amount": amount}
+        async with maker() as s, s.begin():
+            await pay(
+                s,
+                currency_id=world.currency_id,
+                wallet_account_id=wallet,
+                merchant_id=shop.id,
+                amount=amount,
+                actor=f"resident:{wallet}",
+                idempotency=Idempotency(f"resident:{wallet}", key, request),
+            )
+
+    return await _drive(
+        one, label=label, clients=clients, seconds=seconds, warmup=warmup, seed=seed
+    )
+
+
+async def measure_charges(
+    maker: async_sessionmaker[AsyncSession],
+    world: World,
+    *,
+    label: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    seed: int,
+) -> PaymentRun:
+    """(e) ``clients`` tasks charge coins from the one ``issued:coin`` account into random
+    wallets, each charge in its own transaction: is the system account a lock hot-spot?"""
+    expires_on = clock.today() + timedelta(days=180)
+
+    async def one(rng: random.Random) -> None:
+        wallet = rng.choice(world.wallets)
+        amount = rng.randint(*AMOUNTS)
+        key = f"{rng.getrandbits(128):032x}"
+        request = {"wallet": wallet, "amount": amount, "kind": "charge"}
+        async with maker() as s, s.begin():
+            await operations.issue(
+                s,
+                currency_id=world.currency_id,
+                wallet=wallet,
+                issues=[Issue(world.issued_account, amount, "coin", expires_on)],
+                kind="charge",
+                ctx=Context(actor="bench", idempotency=Idempotency("bench", key, request)),
+            )
+
+    return await _drive(
+        one, label=label, clients=clients, seconds=seconds, warmup=warmup, seed=seed
+    )
+
+
+async def _drive(
+    one: Callable[[random.Random], Awaitable[None]],
+    *,
+    label: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    seed: int,
+) -> PaymentRun:
+    """``clients`` tasks run ``one`` in a loop; calls finishing inside the window are counted."""
     now = time.perf_counter  # loop.time() is millisecond-grained under uvloop
     begin = now() + warmup
     end = begin + seconds
@@ -201,22 +270,8 @@ async def measure(
     async def client(n: int) -> None:
         rng = random.Random(seed * 1000 + n)
         while (started := now()) < end:
-            wallet = rng.choice(world.wallets)
-            shop = world.hot_shop if hot else rng.choice(world.shops)
-            amount = rng.randint(*AMOUNTS)
-            key = f"{rng.getrandbits(128):032x}"
-            request = {"wallet": wallet, "merchant": shop.id, "amount": amount}
             try:
-                async with maker() as s, s.begin():
-                    await pay(
-                        s,
-                        currency_id=world.currency_id,
-                        wallet_account_id=wallet,
-                        merchant_id=shop.id,
-                        amount=amount,
-                        actor=f"resident:{wallet}",
-                        idempotency=Idempotency(f"resident:{wallet}", key, request),
-                    )
+                await one(rng)
             except Exception as exc:  # counted and shown: a benchmark must not stop here
                 errors[type(exc).__name__] += 1
                 continue
