@@ -97,7 +97,7 @@ async def _call(
 ) -> dict[str, Any]:
     """The hot path talks to asyncpg directly, on the session's own connection and
     transaction: the ORM layer cost more than the database itself (see bench --profile)."""
-    driver = await _driver_in_transaction(session)
+    driver = await driver_in_transaction(session)
     try:
         answer = await driver.fetchval(sql, *args)
     except asyncpg.PostgresError as exc:
@@ -107,7 +107,7 @@ async def _call(
     return result
 
 
-async def _driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
+async def driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, with the session's transaction begun on it.
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; talking to

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency import clock
 from currency.errors import AccountUnavailable, NotFound
-from currency.ledger import operations
+from currency.ledger import operations, posting
 from currency.ledger.operations import Context
 from currency.ledger.spending import Payee
 from currency.ledger.types import Idempotency, Posted
-from currency.merchants.models import merchant
 
 
 @dataclass(frozen=True)
@@ -25,23 +23,22 @@ class Shop:
     payee: Payee
 
 
+_SHOP = (
+    "SELECT account_id, name, tags, district, status FROM merchant "
+    "WHERE currency_id = $1 AND id = $2"
+)
+
+
 async def shop(session: AsyncSession, *, currency_id: int, merchant_id: int) -> Shop:
-    row = (
-        await session.execute(
-            sa.select(
-                merchant.c.account_id,
-                merchant.c.name,
-                merchant.c.tags,
-                merchant.c.district,
-                merchant.c.status,
-            ).where(merchant.c.currency_id == currency_id, merchant.c.id == merchant_id)
-        )
-    ).one_or_none()
+    """The shop as a payment needs it (on the payment's hot path: one prepared statement)."""
+    driver = await posting.driver_in_transaction(session)
+    row = await driver.fetchrow(_SHOP, currency_id, merchant_id)
     if row is None:
         raise NotFound(f"merchant {merchant_id} does not exist")
-    if row.status != "active":
-        raise AccountUnavailable(f"{row.name} cannot take payments now")
-    return Shop(merchant_id, row.account_id, row.name, Payee(frozenset(row.tags), row.district))
+    if row["status"] != "active":
+        raise AccountUnavailable(f"{row['name']} cannot take payments now")
+    payee = Payee(frozenset(row["tags"]), row["district"])
+    return Shop(merchant_id, row["account_id"], row["name"], payee)
 
 
 async def pay(
