@@ -65,8 +65,3 @@ def _run(url: str, sql: str) -> None:
             await conn.close()
 
     asyncio.run(go())
-
-
-async def current_revision(conn: asyncpg.Connection) -> str | None:
-    row = await conn.fetchrow("SELECT version_num FROM alembic_version")
-    return None if row is None else str(row[0])

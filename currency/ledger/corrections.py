@@ -14,9 +14,7 @@ from currency.errors import AlreadyReversed, InsufficientBalance, InvalidOperati
 from currency.ledger import history
 from currency.ledger.operations import Context, restore, with_details
 from currency.ledger.posting import post
-from currency.ledger.types import WALLET, Draft, Leg, Locked, LotChange, Move, Posted
-
-MERCHANT = "merchant"
+from currency.ledger.types import MERCHANT, WALLET, Draft, Leg, Locked, LotChange, Move, Posted
 
 
 async def refund(

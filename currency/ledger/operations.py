@@ -6,7 +6,6 @@ services that call these (currency/payments, currency/issuance …).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -207,10 +206,3 @@ def _draft(kind: str, legs: Sequence[Leg], moves: Sequence[Move], ctx: Context) 
 
 def with_details(ctx: Context, **details: Any) -> Context:
     return replace(ctx, details={**ctx.details, **details})
-
-
-def group_by_kind(amounts: Sequence[tuple[SpendableLot, int]]) -> dict[LotKind, int]:
-    totals: dict[LotKind, int] = defaultdict(int)
-    for lot, amount in amounts:
-        totals[lot.kind] += amount
-    return dict(totals)

@@ -199,59 +199,15 @@ FUNCTIONS_V1 = (LEDGER_BEGIN_V1, LEDGER_POST_V1)
 # V2: wallets never have balance deltas (their balance is kept under their lock), so
 # ledger_begin no longer sums the delta table for them; that sum could turn into a scan
 # of the growing delta table while the roll-up lags behind (bench --profile).
-LEDGER_BEGIN_V2 = r"""
-CREATE OR REPLACE FUNCTION ledger_begin(
-  p_currency smallint, p_principal text, p_key text, p_fingerprint bytea,
-  p_lock bigint[], p_lots_of bigint[]
-) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  rec record;
-  v_accounts jsonb;
-  v_lots jsonb;
-BEGIN
-  IF p_key IS NOT NULL THEN
-    IF NOT pg_try_advisory_xact_lock(
-         hashtextextended(p_currency::text || '/' || p_principal || '/' || p_key, 0)) THEN
-      RETURN jsonb_build_object('status', 'in_flight');
-    END IF;
-    SELECT fingerprint, response INTO rec FROM ledger_idempotency
-     WHERE currency_id = p_currency AND principal = p_principal AND key = p_key;
-    IF FOUND THEN
-      IF rec.fingerprint = p_fingerprint THEN
-        RETURN jsonb_build_object('status', 'replay', 'response', rec.response);
-      END IF;
-      RETURN jsonb_build_object('status', 'conflict');
-    END IF;
-  END IF;
-  FOR attempt IN 1..8 LOOP
-    BEGIN
-      PERFORM 1 FROM (
-        SELECT id FROM ledger_account
-         WHERE currency_id = p_currency AND id = ANY(p_lock)
-         ORDER BY id FOR NO KEY UPDATE) locked;
-      EXIT;
-    EXCEPTION WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN
-      IF attempt = 8 THEN
-        RAISE EXCEPTION 'ledger busy' USING ERRCODE = 'MG503';
-      END IF;
-      PERFORM pg_sleep(random() * 0.005 * attempt);
-    END;
-  END LOOP;
-  SELECT coalesce(jsonb_agg(jsonb_build_array(a.id, a.kind, a.status,
-           a.balance + CASE WHEN a.kind = 'wallet' THEN 0 ELSE
+_DELTAS_FOR_ALL = (
+    "           a.balance + coalesce((SELECT sum(d.amount) FROM ledger_balance_delta d\n"
+    "                                  WHERE d.currency_id = p_currency"
+    " AND d.account_id = a.id), 0)"
+)
+_DELTAS_NOT_FOR_WALLETS = """           a.balance + CASE WHEN a.kind = 'wallet' THEN 0 ELSE
              coalesce((SELECT sum(d.amount) FROM ledger_balance_delta d
-                        WHERE d.currency_id = p_currency AND d.account_id = a.id), 0) END
-         ) ORDER BY a.id), '[]'::jsonb)
-    INTO v_accounts
-    FROM ledger_account a
-   WHERE a.currency_id = p_currency AND a.id = ANY(p_lock || p_lots_of);
-  SELECT coalesce(jsonb_agg(jsonb_build_array(l.id, l.wallet_account_id, l.kind,
-           l.amount_remaining, l.expires_on, l.allowed_tags, l.allowed_districts,
-           l.programme_id) ORDER BY l.id), '[]'::jsonb)
-    INTO v_lots
-    FROM ledger_lot l
-   WHERE l.currency_id = p_currency AND l.wallet_account_id = ANY(p_lots_of)
-     AND l.amount_remaining > 0;
-  RETURN jsonb_build_object('status', 'ok', 'accounts', v_accounts, 'lots', v_lots);
-END $$;
-"""
+                        WHERE d.currency_id = p_currency AND d.account_id = a.id), 0) END"""
+assert _DELTAS_FOR_ALL in LEDGER_BEGIN_V1
+LEDGER_BEGIN_V2 = LEDGER_BEGIN_V1.replace(
+    "CREATE FUNCTION ledger_begin(", "CREATE OR REPLACE FUNCTION ledger_begin("
+).replace(_DELTAS_FOR_ALL, _DELTAS_NOT_FOR_WALLETS)

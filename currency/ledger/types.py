@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from currency.ledger.models import MERCHANT, WALLET
 from currency.ledger.spending import LotKind, SpendableLot
 
-WALLET = "wallet"
-MERCHANT = "merchant"
+__all__ = ["MERCHANT", "WALLET"]
 
 
 @dataclass(frozen=True)
