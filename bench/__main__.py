@@ -25,8 +25,10 @@ from bench.workload import (
     warm_pool,
 )
 from currency.db.engine import make_engine
+from currency.ledger.group import GroupCommit
 
 CLIENTS = (1, 4, 16)
+LANES = 4  # batches in flight at once (currency/ledger/group.py)
 T = TypeVar("T")
 
 
@@ -60,7 +62,8 @@ def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, Any]:
     engine = make_engine(server.runtime_url, pool_size=max(CLIENTS))
     maker = sessions(engine)
-    out: dict[str, Any] = {"tpcb": [], "spread": [], "hot": [], "issued": []}
+    group = GroupCommit(engine, lanes=LANES)
+    out: dict[str, Any] = {"tpcb": [], "spread": [], "hot": [], "issued": [], "alone": []}
     try:
         say.log("setting up 1,000 wallets (3 lots each) and 50 shops …")
         world = await build_world(maker)
@@ -87,6 +90,7 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
                     warmup=cfg.warmup,
                     seed=cfg.seed + 10 * n + hot,
                     hot=hot,
+                    group=group,
                 )
                 out[key].append(run.as_dict())
                 _log_run(say, "(b)" if not hot else "(c)", run)
@@ -101,18 +105,33 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
                         seconds=cfg.seconds,
                         warmup=cfg.warmup,
                         seed=cfg.seed + 300,
+                        group=group,
                     )
                     out["issued"].append(charges.as_dict())
                     _log_run(say, "(e)", charges, verb="charge")
+                    # (f) for reference: the same payments, each in a transaction of its own
+                    await settle(maker, world)
+                    alone = await measure(
+                        maker,
+                        world,
+                        label="own transaction",
+                        clients=clients,
+                        seconds=cfg.seconds,
+                        warmup=cfg.warmup,
+                        seed=cfg.seed + 400,
+                    )
+                    out["alone"].append(alone.as_dict())
+                    _log_run(say, "(f)", alone)
         pgbench.drop_tables(server)
-        out["history"] = await _history(server, cfg, say, maker, world)
+        out["history"] = await _history(server, cfg, say, maker, world, group)
+        out["group"] = {"lanes": LANES, "batches": group.batches, "posted": group.posted}
     finally:
         await engine.dispose()
     return out
 
 
 async def _history(
-    server: BenchServer, cfg: Config, say: Console, maker: Any, world: World
+    server: BenchServer, cfg: Config, say: Console, maker: Any, world: World, group: GroupCommit
 ) -> dict[str, Any]:
     await settle(maker, world)
     server.sql("CHECKPOINT")
@@ -124,6 +143,7 @@ async def _history(
         seconds=cfg.seconds,
         warmup=cfg.warmup,
         seed=cfg.seed + 100,
+        group=group,
     )
     _log_run(say, "(d) before", before)
     say.log(
@@ -154,6 +174,7 @@ async def _history(
         seconds=cfg.seconds,
         warmup=cfg.warmup,
         seed=cfg.seed + 200,
+        group=group,
     )
     _log_run(say, "(d) after ", after)
     return {"before": before.as_dict(), "after": after.as_dict(), "load": load.as_dict()}

@@ -63,7 +63,7 @@ class Phases:
 
 def _statement_label(stmt: PreparedStatement, *_: Any) -> str:
     query = " ".join(stmt.get_query().split())
-    for name in ("ledger_begin", "ledger_post"):
+    for name in ("ledger_begin_many", "ledger_write"):
         if name in query:
             return f"SELECT {name}(…)"
     if "FROM merchant" in query:

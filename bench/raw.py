@@ -1,16 +1,14 @@
 """For ``--profile`` only: the same payment, same SQL, same planner — without SQLAlchemy.
 
-Five round trips on a bare asyncpg connection (BEGIN, the shop, ``ledger_begin``,
-``ledger_post``, COMMIT) with the ledger's own planning and checks in between. The gap
-to ``payments.pay`` is what the session / Core layer costs; what remains is the cost of
-the SQL design itself. It reuses private helpers of currency/ledger on purpose: it must
-do exactly what the service does, and it is never used by the product.
+Each payment alone on a bare asyncpg connection: BEGIN, the shop, ``ledger_begin_many``,
+``ledger_write``, COMMIT, through ``posting.post_many`` exactly as the service posts it.
+The gap to the service path is what the session / pool layer costs; what remains is the
+cost of the SQL design itself. It is never used by the product.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import Counter
@@ -18,16 +16,10 @@ from collections import Counter
 import asyncpg
 
 from bench.workload import AMOUNTS, PaymentRun, World, summarise
-from currency import clock
 from currency.db.engine import plain_url
-from currency.ledger import operations, posting, spending
-from currency.ledger.checks import check
-from currency.ledger.operations import Context
-from currency.ledger.types import Idempotency
-
-SHOP = "SELECT account_id, tags, district, status FROM merchant WHERE currency_id = $1 AND id = $2"
-BEGIN = "SELECT ledger_begin($1::smallint, $2, $3, $4, $5::bigint[], $6::bigint[])"
-POST = "SELECT ledger_post($1::smallint, $2::jsonb)"
+from currency.ledger import posting
+from currency.ledger.types import Idempotency, Posted
+from currency.payments import service as payments
 
 
 async def pay_raw(
@@ -35,34 +27,17 @@ async def pay_raw(
 ) -> None:
     principal = f"resident:{wallet}"
     idem = Idempotency(principal, key, {"wallet": wallet, "merchant": shop_id, "amount": amount})
+    request = payments.payment(
+        wallet_account_id=wallet,
+        merchant_id=shop_id,
+        amount=amount,
+        actor=principal,
+        idempotency=idem,
+    )
     async with conn.transaction():
-        shop = await conn.fetchrow(SHOP, world.currency_id, shop_id)
-        payee = spending.Payee(frozenset(shop["tags"]), shop["district"])
-        begun = json.loads(
-            await conn.fetchval(
-                BEGIN, world.currency_id, principal, key, idem.fingerprint, [wallet], [wallet]
-            )
-        )
-        if begun["status"] != "ok":
-            raise RuntimeError(begun["status"])
-        locked = posting._locked(begun)
-        plan = spending.plan(
-            locked.lots_of(wallet),
-            amount=amount,
-            today=clock.today(),
-            accept=spending.for_payee(payee),
-        )
-        legs, moves = operations._take(plan, wallet, shop["account_id"], "payment")
-        details = {"merchant_id": shop_id, "amount": amount}
-        draft = operations._draft(
-            "payment",
-            legs,
-            moves,
-            Context(actor=principal, idempotency=idem, details=details, response=details),
-        )
-        check(draft, locked, {wallet})
-        payload = posting._payload(draft, actor=principal, idempotency=idem)
-        await conn.fetchval(POST, world.currency_id, json.dumps(payload))
+        [outcome] = await posting.post_many(conn, world.currency_id, [request])
+    if not isinstance(outcome, Posted):
+        raise outcome
 
 
 async def connect(url: str, clients: int) -> list[asyncpg.Connection]:

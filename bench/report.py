@@ -67,6 +67,7 @@ def table(results: dict[str, Any]) -> Table:
         ("spread", "(b) pay, 1000 wallets/50 shops"),
         ("hot", "(c) pay, one shop"),
         ("issued", "(e) charge, one issued account"),
+        ("alone", "(f) pay, own transaction each"),
     ):
         for r in results[key]:
             t.add_row(name, *_payment_cells(r))
@@ -114,13 +115,27 @@ def notes(results: dict[str, Any]) -> list[str]:
         f"({load['vacuum_analyze_s']:.1f} s) and CHECKPOINT.",
         "history rows are consistent for balances and lots, but the chain links carry "
         "placeholder hashes: `meguri verify` would fail on the bench database by design.",
-        "payments: each in its own AsyncSession and transaction, unique idempotency key, "
-        "durable commits (fsync on, synchronous_commit on), same server and settings as pgbench.",
+        "payments (b)(c)(d)(e): through the group committer as the API posts them "
+        f"({_group(results)}); a caller returns only after its batch has committed. Unique "
+        "idempotency key each; durable commits (fsync on, synchronous_commit on), same "
+        "server and settings as pgbench.",
+        "(f) the same payments as (b), each in its own AsyncSession and transaction "
+        "(the path a service composing a payment with other writes takes).",
         "before every payment measurement (not timed) balance deltas are folded as `meguri "
         "worker` would; the chain queue is left to the sequencer (not run). ANALYZE after setup.",
-        "(e) charges: each in its own transaction with a unique idempotency key, all from the "
-        "one issued:coin system account into random wallets, right after (b) at 16 clients.",
+        "(e) charges: a unique idempotency key each, all from the one issued:coin system "
+        "account into random wallets, right after (b) at 16 clients.",
     ]
+
+
+def _group(results: dict[str, Any]) -> str:
+    g = results.get("group") or {}
+    if not g.get("batches"):
+        return "no batches recorded"
+    return (
+        f"{g['lanes']} lanes, {g['posted']:,} operations in {g['batches']:,} batches, "
+        f"{g['posted'] / g['batches']:.1f} per commit on average"
+    )
 
 
 def print_all(console: Console, results: dict[str, Any], path: Path) -> None:

@@ -15,10 +15,17 @@ from currency.ledger import accounts, operations
 from currency.ledger.models import currency
 from currency.ledger.operations import Context, Issue
 from currency.ledger.types import Posted
+from currency.merchants.models import merchant
 from tests.conftest import DatabaseUnderTest
 
 TODAY = date(2026, 11, 26)
 _codes = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Shop:
+    id: int
+    account_id: int
 
 
 @dataclass
@@ -49,6 +56,29 @@ class Books:
         return await accounts.open_account(
             self.session, currency_id=self.currency_id, kind="merchant"
         )
+
+    async def shop(
+        self, *, district: str = "佐伯", tags: tuple[str, ...] = ("food",), status: str = "active"
+    ) -> Shop:
+        """A merchant (its row and its ledger account), as a payment finds it."""
+        account_id = await self.merchant()
+        n = next(_codes)
+        merchant_id = await self.session.scalar(
+            sa.insert(merchant)
+            .values(
+                currency_id=self.currency_id,
+                code=f"M{n}",
+                name=f"テスト商店 {n}",
+                district=district,
+                category=tags[0],
+                tags=list(tags),
+                account_id=account_id,
+                status=status,
+            )
+            .returning(merchant.c.id)
+        )
+        assert merchant_id is not None
+        return Shop(merchant_id, account_id)
 
     async def issued(self) -> int:
         return await accounts.system_account(

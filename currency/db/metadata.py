@@ -20,8 +20,16 @@ def id_column() -> sa.Column[int]:
     return sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True)
 
 
-def currency_column() -> sa.Column[int]:
-    """Every table leads with its currency (the distribution column on Citus)."""
+def currency_column(*, references: bool = True) -> sa.Column[int]:
+    """Every table leads with its currency (the distribution column on Citus).
+
+    ``references=False`` for the ledger's insert-heavy tables: their rows are written only
+    by ``ledger_write``, together with transfers whose keys (which include currency_id)
+    refer to accounts, and accounts do reference the currency. A direct foreign key would
+    make every posting take a KEY SHARE lock on the one currency row: a hot spot.
+    """
+    if not references:
+        return sa.Column("currency_id", sa.SmallInteger, primary_key=True)
     return sa.Column("currency_id", sa.SmallInteger, sa.ForeignKey("currency.id"), primary_key=True)
 
 

@@ -63,7 +63,7 @@ account = sa.Table(
 balance_delta = sa.Table(
     "ledger_balance_delta",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     id_column(),
     sa.Column("account_id", sa.BigInteger, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
@@ -75,7 +75,7 @@ balance_delta = sa.Table(
 operation = sa.Table(
     "ledger_operation",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     id_column(),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
@@ -86,12 +86,18 @@ operation = sa.Table(
     created_at_column(),
     currency_fk(["reverses_operation_id"], "ledger_operation.id"),
     sa.UniqueConstraint("currency_id", "reverses_operation_id"),
+    sa.Index(  # the refunds of a payment (currency/ledger/history.py)
+        "ix_ledger_operation_refund_of",
+        "currency_id",
+        sa.text("((details ->> 'refund_of')::bigint)"),
+        postgresql_where=sa.text("kind = 'refund'"),
+    ),
 )
 
 transfer = sa.Table(
     "ledger_transfer",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     id_column(),
     sa.Column("operation_id", sa.BigInteger, nullable=False),
     sa.Column("leg", sa.SmallInteger, nullable=False),
@@ -115,7 +121,7 @@ transfer = sa.Table(
 lot = sa.Table(
     "ledger_lot",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     id_column(),
     sa.Column("wallet_account_id", sa.BigInteger, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
@@ -151,7 +157,7 @@ lot = sa.Table(
 lot_movement = sa.Table(
     "ledger_lot_movement",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     id_column(),
     sa.Column("transfer_id", sa.BigInteger, nullable=False),
     sa.Column("lot_id", sa.BigInteger, nullable=False),
@@ -166,7 +172,7 @@ lot_movement = sa.Table(
 idempotency = sa.Table(
     "ledger_idempotency",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     sa.Column("principal", sa.Text, primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("fingerprint", sa.LargeBinary, nullable=False),
@@ -178,7 +184,7 @@ idempotency = sa.Table(
 chain_queue = sa.Table(
     "ledger_chain_queue",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     sa.Column("transfer_id", sa.BigInteger, primary_key=True),
     currency_fk(["transfer_id"], "ledger_transfer.id"),
 )
@@ -186,7 +192,7 @@ chain_queue = sa.Table(
 chain_link = sa.Table(
     "ledger_chain_link",
     metadata,
-    currency_column(),
+    currency_column(references=False),
     sa.Column("sequence", sa.BigInteger, primary_key=True),
     sa.Column("transfer_id", sa.BigInteger, nullable=False),
     sa.Column("previous_hash", sa.LargeBinary, nullable=False),

@@ -13,7 +13,7 @@ from typing import Any
 
 from currency.errors import InvalidOperation
 from currency.ledger import spending
-from currency.ledger.posting import post
+from currency.ledger.posting import Request, post, post_request
 from currency.ledger.spending import LotKind, Payee, SpendableLot
 from currency.ledger.types import Draft, Idempotency, Leg, Locked, LotChange, Move, NewLot, Posted
 
@@ -47,20 +47,19 @@ async def issue(
     session: Any, *, currency_id: int, wallet: int, issues: Sequence[Issue], kind: str, ctx: Context
 ) -> Posted:
     """Charge or grant: one leg and one new lot per ``Issue``."""
+    request = issue_request(wallet=wallet, issues=issues, kind=kind, ctx=ctx)
+    return await post_request(session, currency_id=currency_id, request=request)
+
+
+def issue_request(*, wallet: int, issues: Sequence[Issue], kind: str, ctx: Context) -> Request:
+    """``issue`` as a request, for ``post_request`` or the group committer."""
 
     def build(locked: Locked) -> Draft:
         legs = [Leg(i.source, wallet, i.amount, i.leg_kind or f"{kind}.{i.kind}") for i in issues]
         moves = [_new_lot(n, wallet, i) for n, i in enumerate(issues)]
         return _draft(kind, legs, moves, ctx)
 
-    return await post(
-        session,
-        currency_id=currency_id,
-        actor=ctx.actor,
-        lock=[wallet],
-        build=build,
-        idempotency=ctx.idempotency,
-    )
+    return Request(ctx.actor, (wallet,), build, idempotency=ctx.idempotency)
 
 
 def _new_lot(leg: int, wallet: int, i: Issue) -> NewLot:
@@ -94,9 +93,7 @@ async def spend(
     accept = _acceptor(payee, kinds)
 
     def build(locked: Locked) -> Draft:
-        plan = spending.plan(locked.lots_of(wallet), amount=amount, today=today, accept=accept)
-        legs, moves = _take(plan, wallet, to_account, kind)
-        return _draft(kind, legs, moves, ctx)
+        return spend_draft(locked, wallet, to_account, amount, kind, today, accept, ctx)
 
     lock = [wallet, to_account] if lock_payee else [wallet]
     return await post(
@@ -108,6 +105,22 @@ async def spend(
         build=build,
         idempotency=ctx.idempotency,
     )
+
+
+def spend_draft(
+    locked: Locked,
+    wallet: int,
+    to_account: int,
+    amount: int,
+    kind: str,
+    today: date,
+    accept: Callable[[SpendableLot], bool],
+    ctx: Context,
+) -> Draft:
+    """FEFO over the wallet's acceptable lots (the pure planner), one leg per lot kind."""
+    plan = spending.plan(locked.lots_of(wallet), amount=amount, today=today, accept=accept)
+    legs, moves = _take(plan, wallet, to_account, kind)
+    return _draft(kind, legs, moves, ctx)
 
 
 def _acceptor(

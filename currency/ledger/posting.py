@@ -1,19 +1,22 @@
-"""The one write path: ``post`` locks, lets the caller plan under the lock, checks, writes.
+"""The one write path: lock, let the caller plan under the lock, check, write.
 
-Two round trips: ``ledger_begin`` (idempotency, locks in id order, live lots) and
-``ledger_post`` (everything the operation writes). See currency/ledger/sql.py.
+``post`` writes one operation inside the caller's session; ``post_many`` writes several
+independent operations in one transaction (see currency/ledger/group.py), with the same
+two SQL calls: ``ledger_begin_many`` (idempotency, locks in id order, live lots) and
+``ledger_write`` (everything the operations write). See currency/ledger/sql_many.py.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from currency.errors import (
     AlreadyReversed,
@@ -31,11 +34,40 @@ from currency.ledger.types import (
     Draft,
     Idempotency,
     Locked,
-    LotChange,
-    Move,
     Posted,
     WalletLot,
 )
+from currency.ledger.writing import write_arguments
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """A row the builder needs, read in the same transaction: ``sql`` takes the currency
+    ($1) and an array of keys ($2); its first column is the key. Batched requests with
+    the same ``sql`` share one query."""
+
+    sql: str
+    key: int
+
+
+@dataclass(frozen=True)
+class Request:
+    """One operation to post. ``lock`` names every wallet and every debited merchant;
+    ``lots_of`` the wallets whose live lots the builder needs."""
+
+    actor: str
+    lock: tuple[int, ...]
+    build: Builder
+    lots_of: tuple[int, ...] = ()
+    idempotency: Idempotency | None = None
+    prefetch: Prefetch | None = None
+    accounts: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accounts", frozenset(self.lock) | frozenset(self.lots_of))
+
+
+Outcome = Posted | Exception
 
 
 async def post(
@@ -48,74 +80,149 @@ async def post(
     lots_of: Iterable[int] = (),
     idempotency: Idempotency | None = None,
 ) -> Posted:
-    """Write one operation. ``lock`` names every wallet and every debited merchant."""
-    lock_ids = sorted(set(lock))
-    begun = await _begin(session, currency_id, lock_ids, sorted(set(lots_of)), idempotency)
-    if begun["status"] == "replay":
-        return _posted(begun["response"], replayed=True)
-    if begun["status"] == "in_flight":
-        raise IdempotencyInFlight("a request with this Idempotency-Key is still in progress")
-    if begun["status"] == "conflict":
-        raise IdempotencyConflict("this Idempotency-Key was already used for another request")
-    locked = _locked(begun)
-    built = build(locked)
-    draft = await built if inspect.isawaitable(built) else built
-    check(draft, locked, set(lock_ids))
-    payload = _payload(draft, actor=actor, idempotency=idempotency)
-    return _posted(await _write(session, currency_id, payload, draft))
+    """Write one operation in the session's transaction."""
+    request = Request(actor, tuple(lock), build, tuple(lots_of), idempotency)
+    return await post_request(session, currency_id=currency_id, request=request)
+
+
+async def post_request(session: AsyncSession, *, currency_id: int, request: Request) -> Posted:
+    driver = await driver_in_transaction(session)
+    [outcome] = await post_many(driver, currency_id, [request])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def post_many(
+    driver: asyncpg.Connection, currency_id: int, requests: Sequence[Request]
+) -> list[Outcome]:
+    """Post independent operations (no account in two of them) in the open transaction.
+
+    A request refused while planning gets its exception in its place; the others are
+    written. An error while writing raises: the transaction is then unusable.
+    """
+    _require_disjoint(requests)
+    found = await _prefetch(driver, currency_id, requests)
+    begun = await _call(driver, _BEGIN, *_begin_arguments(currency_id, requests))
+    seen = _locked(begun)
+    outcomes: dict[int, Outcome] = {}
+    drafts: list[tuple[int, Draft]] = []
+    for i, (request, status) in enumerate(zip(requests, begun["status"], strict=True)):
+        planned = await _plan(request, status, seen, found.get(i))
+        if isinstance(planned, Draft):
+            drafts.append((i, planned))
+        else:
+            outcomes[i] = planned
+    if drafts:
+        written = await _write(driver, currency_id, requests, drafts)
+        for (i, _), result in zip(drafts, written, strict=True):
+            outcomes[i] = _posted(result)
+    return [outcomes[i] for i in range(len(requests))]
 
 
 _BEGIN = (
-    "SELECT ledger_begin($1::smallint, $2::text, $3::text, $4::bytea, $5::bigint[], $6::bigint[])"
+    "SELECT ledger_begin_many($1::smallint, $2::text[], $3::text[], $4::bytea[], "
+    "$5::bigint[], $6::bigint[])"
 )
-_POST = "SELECT ledger_post($1::smallint, $2::jsonb)"
+_WRITE = "SELECT ledger_write(" + ", ".join(f"${n}" for n in range(1, 29)) + ")"
 
 
-async def _begin(
-    session: AsyncSession,
-    currency_id: int,
-    lock_ids: list[int],
-    lots_of: list[int],
-    idempotency: Idempotency | None,
-) -> dict[str, Any]:
-    idem = (
-        (idempotency.principal, idempotency.key, idempotency.fingerprint)
-        if idempotency
-        else (None, None, None)
-    )
-    return await _call(session, _BEGIN, currency_id, *idem, lock_ids, lots_of)
+def _require_disjoint(requests: Sequence[Request]) -> None:
+    seen: set[int] = set()
+    for request in requests:
+        if seen & request.accounts:
+            raise ValueError("requests posted together must not share an account")
+        seen |= request.accounts
+
+
+async def _prefetch(
+    driver: asyncpg.Connection, currency_id: int, requests: Sequence[Request]
+) -> dict[int, Mapping[str, Any] | None]:
+    wanted: dict[str, set[int]] = {}
+    for request in requests:
+        if request.prefetch:
+            wanted.setdefault(request.prefetch.sql, set()).add(request.prefetch.key)
+    rows: dict[tuple[str, int], Mapping[str, Any]] = {}
+    for sql, keys in wanted.items():
+        for row in await driver.fetch(sql, currency_id, sorted(keys)):
+            rows[(sql, row[0])] = row
+    return {
+        i: rows.get((r.prefetch.sql, r.prefetch.key)) for i, r in enumerate(requests) if r.prefetch
+    }
+
+
+def _begin_arguments(currency_id: int, requests: Sequence[Request]) -> list[object]:
+    idem = [r.idempotency for r in requests]
+    return [
+        currency_id,
+        [i.principal if i else None for i in idem],
+        [i.key if i else None for i in idem],
+        [i.fingerprint if i else None for i in idem],
+        sorted({a for r in requests for a in r.lock}),
+        sorted({w for r in requests for w in r.lots_of}),
+    ]
+
+
+async def _plan(
+    request: Request,
+    status: Any,
+    seen: Locked,
+    found: Mapping[str, Any] | None,
+) -> Draft | Outcome:
+    if isinstance(status, dict):
+        return _posted(status["replay"], replayed=True)
+    if status == "in_flight":
+        return IdempotencyInFlight("a request with this Idempotency-Key is still in progress")
+    if status == "conflict":
+        return IdempotencyConflict("this Idempotency-Key was already used for another request")
+    locked = seen.only(request.accounts, request.lots_of, found)
+    try:
+        built = request.build(locked)
+        draft = await built if inspect.isawaitable(built) else built
+        check(draft, locked, set(request.lock))
+    except Exception as exc:  # refused: this request only
+        return exc
+    return draft
 
 
 async def _write(
-    session: AsyncSession, currency_id: int, payload: dict[str, Any], draft: Draft
-) -> dict[str, Any]:
-    return await _call(session, _POST, currency_id, json.dumps(payload), draft=draft)
+    driver: asyncpg.Connection,
+    currency_id: int,
+    requests: Sequence[Request],
+    drafts: list[tuple[int, Draft]],
+) -> list[dict[str, Any]]:
+    entries = [(d, requests[i].actor, requests[i].idempotency) for i, d in drafts]
+    args = write_arguments(currency_id, entries)
+    only = drafts[0][1] if len(drafts) == 1 else None
+    written: list[dict[str, Any]] = await _call(driver, _WRITE, *args, draft=only)
+    return written
 
 
 async def _call(
-    session: AsyncSession, sql: str, *args: object, draft: Draft | None = None
-) -> dict[str, Any]:
-    """The hot path talks to asyncpg directly, on the session's own connection and
-    transaction: the ORM layer cost more than the database itself (see bench --profile)."""
-    driver = await driver_in_transaction(session)
+    driver: asyncpg.Connection, sql: str, *args: object, draft: Draft | None = None
+) -> Any:
     try:
         answer = await driver.fetchval(sql, *args)
     except asyncpg.PostgresError as exc:
         raise _domain_error(exc, draft) from exc
-    # SQLAlchemy's asyncpg dialect installs a jsonb decoder on its connections.
-    result: dict[str, Any] = json.loads(answer) if isinstance(answer, str) else answer
-    return result
+    return json.loads(answer)
 
 
 async def driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, with the session's transaction begun on it.
 
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; talking to
-    the driver directly we must start it the same way, or the locks would not outlive
-    the statement. The final check makes a change in SQLAlchemy fail loudly, never
-    silently in autocommit.
+    The hot path talks to asyncpg directly: the ORM layer cost more than the database
+    itself (bench --profile). SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its
+    first statement; talking to the driver directly we must start it the same way, or the
+    locks would not outlive the statement. The final check makes a change in SQLAlchemy
+    fail loudly, never silently in autocommit.
     """
-    raw = await (await session.connection()).get_raw_connection()
+    return await driver_of(await session.connection())
+
+
+async def driver_of(conn: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under ``conn``, with ``conn``'s transaction begun on it."""
+    raw = await conn.get_raw_connection()
     adapter: Any = raw.dbapi_connection
     if getattr(adapter, "_transaction", None) is None:
         await adapter._start_transaction()
@@ -172,51 +279,3 @@ def _posted(result: Mapping[str, Any], *, replayed: bool = False) -> Posted:
         replayed=replayed,
         response=dict(result),
     )
-
-
-def _payload(draft: Draft, *, actor: str, idempotency: Idempotency | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "kind": draft.kind,
-        "actor": actor,
-        "reason": draft.reason,
-        "reverses": draft.reverses,
-        "details": dict(draft.details),
-        "legs": [
-            {
-                "leg": i,
-                "debit": g.debit,
-                "credit": g.credit,
-                "amount": g.amount,
-                "kind": g.kind,
-                "reverses": g.reverses,
-            }
-            for i, g in enumerate(draft.legs)
-        ],
-        "moves": [_move(m) for m in draft.moves],
-    }
-    if idempotency is not None:
-        payload["key"] = idempotency.key
-        payload["idempotency"] = {
-            "principal": idempotency.principal,
-            "key": idempotency.key,
-            "fingerprint": idempotency.fingerprint.hex(),
-            "response": dict(draft.response),
-        }
-    return payload
-
-
-def _move(move: Move) -> dict[str, Any]:
-    if isinstance(move, LotChange):
-        return {"leg": move.leg, "lot": move.lot_id, "wallet": move.wallet, "amount": move.amount}
-    return {
-        "leg": move.leg,
-        "lot": None,
-        "wallet": move.wallet,
-        "amount": move.amount,
-        "kind": move.kind,
-        "programme": move.programme_id,
-        "expires_on": move.expires_on.isoformat(),
-        "tags": None if move.allowed_tags is None else sorted(move.allowed_tags),
-        "districts": None if move.allowed_districts is None else sorted(move.allowed_districts),
-        "origin": move.origin_lot_id,
-    }

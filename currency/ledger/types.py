@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -45,10 +45,22 @@ class WalletLot:
 
 @dataclass(frozen=True)
 class Locked:
-    """What ``ledger_begin`` saw after taking the locks."""
+    """What ``ledger_begin_many`` saw after taking the locks (and a prefetched row)."""
 
     accounts: Mapping[int, Account]
     lots: Sequence[WalletLot]
+    found: Mapping[str, Any] | None = None
+
+    def only(
+        self, accounts: Iterable[int], lots_of: Iterable[int], found: Mapping[str, Any] | None
+    ) -> Locked:
+        """The part one request of a batch may see."""
+        keep, wallets = set(accounts), set(lots_of)
+        return Locked(
+            accounts={k: v for k, v in self.accounts.items() if k in keep},
+            lots=[w for w in self.lots if w.wallet_account_id in wallets],
+            found=found,
+        )
 
     def lots_of(self, wallet_account_id: int) -> list[SpendableLot]:
         return [w.lot for w in self.lots if w.wallet_account_id == wallet_account_id]
