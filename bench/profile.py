@@ -62,7 +62,15 @@ class Phases:
 
 
 def _statement_label(stmt: PreparedStatement, *_: Any) -> str:
-    query = " ".join(stmt.get_query().split())
+    return _query_label(stmt.get_query())
+
+
+def _call_label(_conn: Any, query: str, *_: Any) -> str:
+    return _query_label(query)
+
+
+def _query_label(text: str) -> str:
+    query = " ".join(text.split())
     for name in ("ledger_begin_many", "ledger_write"):
         if name in query:
             return f"SELECT {name}(…)"
@@ -76,6 +84,8 @@ def instrument() -> Phases:
     Transaction.start = phases.wrap(lambda *_: "BEGIN", Transaction.start)
     Transaction.commit = phases.wrap(lambda *_: "COMMIT", Transaction.commit)
     PreparedStatement.fetch = phases.wrap(_statement_label, PreparedStatement.fetch)
+    asyncpg.Connection.fetch = phases.wrap(_call_label, asyncpg.Connection.fetch)
+    asyncpg.Connection.fetchval = phases.wrap(_call_label, asyncpg.Connection.fetchval)
     asyncpg.Connection.prepare = phases.wrap(
         lambda *_: "prepare (statement cache miss)", asyncpg.Connection.prepare
     )

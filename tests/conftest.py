@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from currency.db.embedded import OWNER_ROLE, EmbeddedPostgres
 from currency.db.engine import asyncpg_url, make_engine, plain_url
 from currency.db.migrate import upgrade
-from currency.ledger.models import APPEND_ONLY_TABLES
+from currency.db.models import APPEND_ONLY_TABLES
 from currency.settings import Settings
 
 RUNTIME_ROLE = "meguri_app"

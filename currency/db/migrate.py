@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from currency.db.engine import plain_url
-from currency.ledger.models import APPEND_ONLY_TABLES
+from currency.db.models import APPEND_ONLY_TABLES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

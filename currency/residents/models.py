@@ -42,8 +42,13 @@ card = sa.Table(
     sa.Column("resident_id", sa.BigInteger, nullable=False),
     sa.Column("card_number", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("blocked_at", sa.DateTime(timezone=True)),
+    sa.Column("block_reason", sa.Text),
+    sa.Column("replaces_card_id", sa.BigInteger),  # the card this one was issued instead of
     created_at_column(),
     currency_fk(["resident_id"], "resident.id"),
+    currency_fk(["replaces_card_id"], "card.id"),
+    sa.CheckConstraint("(status = 'active') = (blocked_at IS NULL)", name="blocked_when"),
     sa.CheckConstraint("status IN ('active', 'blocked', 'replaced')", name="status"),
     sa.UniqueConstraint("currency_id", "card_number"),
 )

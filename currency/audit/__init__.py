@@ -1,0 +1,1 @@
+"""The audit log: every staff action, append-only."""

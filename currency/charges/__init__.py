@@ -1,0 +1,1 @@
+"""Charges: coins bought with yen, at the counter or by a payment provider's webhook."""

@@ -1,0 +1,1 @@
+"""Issuance: charge premiums, point programmes and grants of volunteer points."""

@@ -1,0 +1,1 @@
+"""Settlement: paying merchants their takings by bank transfer."""
