@@ -27,6 +27,9 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
     e.IdempotencyInFlight: (409, "request-in-progress", "The same request is still in progress"),
     e.AlreadyReversed: (409, "already-reversed", "This operation was already reversed"),
     e.LedgerBusy: (503, "ledger-busy", "The service is busy; please try again"),
+    e.NotPermitted: (403, "not-permitted", "You may not do this"),
+    e.AlreadyDone: (409, "already-done", "This was already done"),
+    e.LimitExceeded: (422, "limit-exceeded", "A limit of the rules does not allow this"),
 }
 
 
@@ -47,6 +50,14 @@ def lookup(exc: e.CurrencyError) -> tuple[int, str, str]:
 def _extra(exc: e.CurrencyError) -> dict[str, Any]:
     if isinstance(exc, e.InsufficientBalance):
         return {"requested": exc.requested, "total": exc.total, "spendable": exc.spendable}
+    if isinstance(exc, e.LimitExceeded):
+        return {
+            "code": exc.code,
+            "requested": exc.requested,
+            "limit": exc.limit,
+            "used": exc.used,
+            "remaining": exc.remaining,
+        }
     return {}
 
 

@@ -54,3 +54,30 @@ class AlreadyReversed(CurrencyError):
 
 class LedgerBusy(CurrencyError):
     """Retries for a transient conflict (deadlock, serialization) ran out."""
+
+
+class NotPermitted(CurrencyError):
+    """This actor may not do this (approving one's own draft, a clerk refunding alone …)."""
+
+
+class AlreadyDone(CurrencyError):
+    """It was done before and is done once only (an event claimed, a period settled …)."""
+
+
+class LimitExceeded(CurrencyError):
+    """A cap, budget or limit of the rules refuses the request.
+
+    ``code`` names the rule field (``monthly_cap``, ``daily_spend_cap``, ``budget`` …);
+    ``limit``, ``used`` and ``requested`` let a page say how much is still possible.
+    """
+
+    def __init__(self, message: str, *, code: str, requested: int, limit: int, used: int) -> None:
+        self.code = code
+        self.requested = requested
+        self.limit = limit
+        self.used = used
+        super().__init__(message)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)

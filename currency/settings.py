@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     production: bool = False
     refund_grace_days: int = 30
     db_pool_size: int = 10
+    webhook_secret_files: list[Path] = Field(
+        default_factory=list,
+        description="Shared secrets of the charge provider's webhook (several while rotating).",
+    )
+    # The city's own account, the remitter (依頼人) of the 全銀 payout file.
+    payout_remitter_code: str = "1234567890"
+    payout_remitter_name_kana: str = "ｻｲｷｼ"
+    payout_bank_code: str = "0184"
+    payout_bank_name_kana: str = "ｵｵｲﾀ"
+    payout_branch_code: str = "301"
+    payout_branch_name_kana: str = "ｻｲｷ"
+    payout_account_type: int = 1
+    payout_account_number: str = "1234567"
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -76,6 +89,13 @@ class Settings(BaseSettings):
         """The symmetric secret for MACs (card codes, static QR, webhooks)."""
         path = self.secret_key_file or self._dev_secret_file("secret.key", _new_dev_secret)
         return path.read_bytes().strip()
+
+    @cached_property
+    def webhook_secrets(self) -> list[bytes]:
+        """The provider webhook's shared secrets; in development one generated locally."""
+        if self.webhook_secret_files:
+            return [p.read_bytes().strip() for p in self.webhook_secret_files]
+        return [self._dev_secret_file("webhook.key", _new_dev_secret).read_bytes().strip()]
 
     @cached_property
     def jwt_private_key_pem(self) -> bytes:

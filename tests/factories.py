@@ -16,6 +16,8 @@ from currency.ledger.models import currency
 from currency.ledger.operations import Context, Issue
 from currency.ledger.types import Posted
 from currency.merchants.models import merchant
+from currency.residents.models import resident
+from currency.users.models import user
 from tests.conftest import DatabaseUnderTest
 
 TODAY = date(2026, 11, 26)
@@ -26,6 +28,13 @@ _codes = itertools.count(1)
 class Shop:
     id: int
     account_id: int
+
+
+@dataclass(frozen=True)
+class Resident:
+    id: int
+    number: str
+    wallet: int
 
 
 @dataclass
@@ -79,6 +88,53 @@ class Books:
         )
         assert merchant_id is not None
         return Shop(merchant_id, account_id)
+
+    async def resident(
+        self,
+        *,
+        district: str = "佐伯",
+        level: int = 1,
+        pin_hash: str | None = None,
+        has_smartphone: bool = True,
+        birth_year: int = 1960,
+    ) -> Resident:
+        """A resident with an open wallet."""
+        wallet = await self.wallet()
+        number = f"{next(_codes):010d}"
+        resident_id = await self.session.scalar(
+            sa.insert(resident)
+            .values(
+                currency_id=self.currency_id,
+                resident_number=number,
+                name=f"テスト 太郎{number[-3:]}",
+                district=district,
+                birth_year=birth_year,
+                verification_level=level,
+                has_smartphone=has_smartphone,
+                pin_hash=pin_hash,
+                wallet_account_id=wallet,
+            )
+            .returning(resident.c.id)
+        )
+        assert resident_id is not None
+        return Resident(resident_id, number, wallet)
+
+    async def staff(self, *, role: str = "city_staff") -> int:
+        """A city staff member (no password: tests do not sign in through here)."""
+        n = next(_codes)
+        staff_id = await self.session.scalar(
+            sa.insert(user)
+            .values(
+                currency_id=self.currency_id,
+                username=f"staff{n}",
+                display_name=f"職員 {n}",
+                role=role,
+                password_hash="!",
+            )
+            .returning(user.c.id)
+        )
+        assert staff_id is not None
+        return staff_id
 
     async def issued(self) -> int:
         return await accounts.system_account(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from currency.errors import CurrencyError, InvalidOperation
+from currency.errors import InvalidOperation, LimitExceeded
 from currency.issuance.rule_types import BP_PER_WHOLE
 from currency.issuance.rules import (
     ChargePremium,
@@ -75,19 +75,19 @@ class Refusal:
         return self.requested - self.remaining
 
 
-class RuleRefused(CurrencyError, ValueError):
+class RuleRefused(LimitExceeded, ValueError):
     """A rule refuses the request; ``refusal`` names the limit and the amounts."""
 
     def __init__(self, refusal: Refusal) -> None:
         self.refusal = refusal
         super().__init__(
             f"{refusal.code}: requested {refusal.requested}, limit {refusal.limit}, "
-            f"used {refusal.used}, over by {refusal.excess}"
+            f"used {refusal.used}, over by {refusal.excess}",
+            code=refusal.code,
+            requested=refusal.requested,
+            limit=refusal.limit,
+            used=refusal.used,
         )
-
-    @property
-    def code(self) -> RefusalCode:
-        return self.refusal.code
 
 
 def refuse_if(refusal: Refusal | None) -> None:
