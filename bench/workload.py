@@ -19,13 +19,15 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from currency import clock
+from currency.issuance import rulebook
+from currency.issuance.rules import LevelLimits, WalletLimits
 from currency.ledger import accounts, operations, posting, rollup
 from currency.ledger.group import GroupCommit
 from currency.ledger.models import account, currency
@@ -34,6 +36,7 @@ from currency.ledger.posting import Request
 from currency.ledger.types import Idempotency
 from currency.merchants.models import merchant
 from currency.payments import service as payments
+from currency.users.models import user
 
 DISTRICTS = ("中央", "北", "南", "東", "西")
 TAGS = (("food",), ("retail",), ("service",), ("food", "retail"), ("health",))
@@ -128,6 +131,7 @@ async def build_world(
             assert shop_id is not None
             shop_list.append(Shop(shop_id, account_id, district))
         wallet_ids = await _open_accounts(s, currency_id, "wallet", wallets)
+        await _bench_limits(s, currency_id)
     issues = [
         Issue(
             granted,
@@ -153,6 +157,34 @@ async def build_world(
     world = World(currency_id, wallet_ids, shop_list, issued)
     world.setup_seconds = time.perf_counter() - started
     return world
+
+
+async def _bench_limits(s: AsyncSession, currency_id: int) -> None:
+    """Wallet limits as a city would approve them, high enough for a day of bench load:
+    every payment reads the rule in force and the wallet's spending today."""
+    staff = [
+        await s.scalar(
+            sa.insert(user)
+            .values(
+                currency_id=currency_id,
+                username=f"bench-staff-{n}",
+                display_name="bench",
+                role="city_staff",
+                password_hash="!",  # noqa: S106  (no sign-in: an impossible hash)
+            )
+            .returning(user.c.id)
+        )
+        for n in (1, 2)
+    ]
+    high = LevelLimits(balance_cap=10**11, payment_cap=10**6, daily_spend_cap=10**11)
+    drafted = await rulebook.draft(
+        s,
+        currency_id=currency_id,
+        staff_id=staff[0],
+        rule=WalletLimits(levels={"basic": high, "verified": high}),
+        starts_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    await rulebook.approve(s, currency_id=currency_id, staff_id=staff[1], rule_id=drafted.id)
 
 
 def _setup_key(wallet: int) -> Idempotency:

@@ -114,8 +114,9 @@ transfer = sa.Table(
     sa.CheckConstraint("amount > 0", name="positive_amount"),
     sa.CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
     sa.UniqueConstraint("currency_id", "operation_id", "leg"),
-    sa.Index(None, "currency_id", "debit_account_id"),
-    sa.Index(None, "currency_id", "credit_account_id"),
+    # by time within an account: today's spending (limits), settlements up to a cut-off
+    sa.Index(None, "currency_id", "debit_account_id", "created_at"),
+    sa.Index(None, "currency_id", "credit_account_id", "created_at"),
 )
 
 lot = sa.Table(

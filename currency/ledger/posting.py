@@ -42,12 +42,17 @@ from currency.ledger.writing import write_arguments
 
 @dataclass(frozen=True)
 class Prefetch:
-    """A row the builder needs, read in the same transaction: ``sql`` takes the currency
-    ($1) and an array of keys ($2); its first column is the key. Batched requests with
-    the same ``sql`` share one query."""
+    """What the builder needs besides accounts and lots, read in the same transaction after
+    the locks are taken (so it sees what the locks protect, e.g. today's spending).
+
+    ``sql`` takes the currency ($1) and one array per element of ``args`` ($2, $3 …), the
+    same element of every request of a batch that shares this ``sql``; it returns at most
+    one row per request, whose first column is the request's 1-based position in the
+    arrays. One query per batch, however many requests it holds.
+    """
 
     sql: str
-    key: int
+    args: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,8 @@ async def post_many(
     written. An error while writing raises: the transaction is then unusable.
     """
     _require_disjoint(requests)
-    found = await _prefetch(driver, currency_id, requests)
     begun = await _call(driver, _BEGIN, *_begin_arguments(currency_id, requests))
+    found = await _prefetch(driver, currency_id, requests)
     seen = _locked(begun)
     outcomes: dict[int, Outcome] = {}
     drafts: list[tuple[int, Draft]] = []
@@ -137,18 +142,23 @@ def _require_disjoint(requests: Sequence[Request]) -> None:
 
 async def _prefetch(
     driver: asyncpg.Connection, currency_id: int, requests: Sequence[Request]
-) -> dict[int, Mapping[str, Any] | None]:
-    wanted: dict[str, set[int]] = {}
-    for request in requests:
+) -> dict[int, Mapping[str, Any]]:
+    """Each distinct prefetch query once, with its requests' arguments as arrays."""
+    by_sql: dict[str, list[int]] = {}
+    for i, request in enumerate(requests):
         if request.prefetch:
-            wanted.setdefault(request.prefetch.sql, set()).add(request.prefetch.key)
-    rows: dict[tuple[str, int], Mapping[str, Any]] = {}
-    for sql, keys in wanted.items():
-        for row in await driver.fetch(sql, currency_id, sorted(keys)):
-            rows[(sql, row[0])] = row
-    return {
-        i: rows.get((r.prefetch.sql, r.prefetch.key)) for i, r in enumerate(requests) if r.prefetch
-    }
+            by_sql.setdefault(request.prefetch.sql, []).append(i)
+    found: dict[int, Mapping[str, Any]] = {}
+    for sql, members in by_sql.items():
+        columns = zip(*(_prefetch_args(requests[i]) for i in members), strict=True)
+        for row in await driver.fetch(sql, currency_id, *(list(c) for c in columns)):
+            found[members[row[0] - 1]] = row
+    return found
+
+
+def _prefetch_args(request: Request) -> tuple[int, ...]:
+    assert request.prefetch is not None
+    return request.prefetch.args
 
 
 def _begin_arguments(currency_id: int, requests: Sequence[Request]) -> list[object]:

@@ -1,4 +1,5 @@
-"""Paying a shop: a resident's wallet → a merchant, spending what that shop may accept.
+"""Paying a shop: a resident's wallet → a merchant, spending what that shop may accept,
+within the wallet limits in force; and a shop refunding (part of) a payment.
 
 ``payment`` describes one payment as a ledger request; ``pay`` posts it in the caller's
 session, and the API posts it through the group committer (currency/ledger/group.py) so
@@ -7,44 +8,20 @@ that payments arriving together share one transaction and one commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency import clock
-from currency.errors import AccountUnavailable, NotFound
-from currency.ledger import operations, posting, spending
+from currency.errors import InvalidOperation, NotFound
+from currency.issuance.policy import check_payment, refuse_if
+from currency.ledger import corrections, history, operations, posting, spending
 from currency.ledger.operations import Context
-from currency.ledger.posting import Prefetch, Request
-from currency.ledger.spending import Payee
+from currency.ledger.posting import Request
 from currency.ledger.types import Draft, Idempotency, Locked, Posted
+from currency.payments import context
 
-
-@dataclass(frozen=True)
-class Shop:
-    id: int
-    account_id: int
-    name: str
-    payee: Payee
-
-
-SHOPS = (
-    "SELECT id, account_id, name, tags, district, status FROM merchant "
-    "WHERE currency_id = $1 AND id = ANY($2::bigint[])"
-)
-
-
-def shop_of(row: Mapping[str, Any] | None, merchant_id: int) -> Shop:
-    """The shop as a payment needs it, or why it cannot be paid."""
-    if row is None:
-        raise NotFound(f"merchant {merchant_id} does not exist")
-    if row["status"] != "active":
-        raise AccountUnavailable(f"{row['name']} cannot take payments now")
-    payee = Payee(frozenset(row["tags"]), row["district"])
-    return Shop(merchant_id, row["account_id"], row["name"], payee)
+MAX_AMOUNT = 10_000_000  # far above any wallet limit: a typo, not a purchase
 
 
 def payment(
@@ -57,15 +34,20 @@ def payment(
     today: date | None = None,
 ) -> Request:
     """One payment: FEFO over the lots this shop accepts; points before coins on a tie."""
+    _check_amount(amount)
     on = today or clock.today()
     details = {"merchant_id": merchant_id, "amount": amount}
     ctx = Context(actor=actor, idempotency=idempotency, details=details, response=details)
 
     def build(locked: Locked) -> Draft:
-        shop = shop_of(locked.found, merchant_id)
-        accept = spending.for_payee(shop.payee)
+        found = context.read(locked.found, merchant_id)
+        limits = found.limits
+        refuse_if(
+            check_payment(limits, level=found.level, amount=amount, spent_today=found.spent_today)
+        )
+        accept = spending.for_payee(found.shop.payee)
         return operations.spend_draft(
-            locked, wallet_account_id, shop.account_id, amount, "payment", on, accept, ctx
+            locked, wallet_account_id, found.shop.account_id, amount, "payment", on, accept, ctx
         )
 
     return Request(
@@ -74,7 +56,7 @@ def payment(
         lots_of=(wallet_account_id,),
         build=build,
         idempotency=idempotency,
-        prefetch=Prefetch(SHOPS, merchant_id),
+        prefetch=context.prefetch(wallet_account_id, merchant_id),
     )
 
 
@@ -99,3 +81,47 @@ async def pay(
         today=today,
     )
     return await posting.post_request(session, currency_id=currency_id, request=request)
+
+
+async def refund(
+    session: AsyncSession,
+    *,
+    currency_id: int,
+    merchant_account_id: int,
+    payment_id: int,
+    amount: int,
+    actor: str,
+    grace_days: int,
+    idempotency: Idempotency | None = None,
+    today: date | None = None,
+) -> Posted:
+    """A shop gives back (part of) one of its own payments, restoring the payer's lots.
+
+    Another shop's payment is "not found": a shop may not even learn that it exists.
+    """
+    _check_amount(amount)
+    past = await history.load(session, currency_id=currency_id, operation_id=payment_id)
+    if past.kind != "payment" or past.transfers[0].credit != merchant_account_id:
+        raise NotFound(f"payment {payment_id} was not found at this shop")
+    ctx = Context(
+        actor=actor,
+        idempotency=idempotency,
+        details={"amount": amount},
+        response={"refund_of": payment_id, "amount": amount},
+    )
+    return await corrections.refund(
+        session,
+        currency_id=currency_id,
+        payment_id=payment_id,
+        amount=amount,
+        today=today or clock.today(),
+        grace_days=grace_days,
+        ctx=ctx,
+    )
+
+
+def _check_amount(amount: int) -> None:
+    if type(amount) is not int or amount <= 0:
+        raise InvalidOperation("the amount must be a whole number above zero")
+    if amount > MAX_AMOUNT:
+        raise InvalidOperation(f"the amount {amount:,} is larger than any payment can be")
