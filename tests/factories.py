@@ -28,6 +28,7 @@ _codes = itertools.count(1)
 class Shop:
     id: int
     account_id: int
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Books:
             .returning(merchant.c.id)
         )
         assert merchant_id is not None
-        return Shop(merchant_id, account_id)
+        return Shop(merchant_id, account_id, f"M{n}")
 
     async def resident(
         self,

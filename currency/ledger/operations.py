@@ -162,13 +162,7 @@ async def send(
         raise InvalidOperation("a wallet cannot send to itself")
 
     def build(locked: Locked) -> Draft:
-        plan = spending.plan(
-            locked.lots_of(sender), amount=amount, today=today, accept=spending.of_kinds(kinds)
-        )
-        legs, moves = _take(plan, sender, receiver, "send")
-        leg_of = {m.lot_id: m.leg for m in moves if isinstance(m, LotChange)}
-        moves += [_copy_lot(leg_of[d.lot.id], receiver, d.lot, d.amount) for d in plan.draws]
-        return _draft("send", legs, moves, ctx)
+        return send_draft(locked, sender, receiver, amount, today, kinds, ctx)
 
     return await post(
         session,
@@ -179,6 +173,24 @@ async def send(
         build=build,
         idempotency=ctx.idempotency,
     )
+
+
+def send_draft(
+    locked: Locked,
+    sender: int,
+    receiver: int,
+    amount: int,
+    today: date,
+    kinds: Sequence[LotKind],
+    ctx: Context,
+) -> Draft:
+    """The receiver gets lots of the same kind, expiry and restrictions as those spent."""
+    accept = spending.of_kinds(kinds)
+    plan = spending.plan(locked.lots_of(sender), amount=amount, today=today, accept=accept)
+    legs, moves = _take(plan, sender, receiver, "send")
+    leg_of = {m.lot_id: m.leg for m in moves if isinstance(m, LotChange)}
+    moves += [_copy_lot(leg_of[d.lot.id], receiver, d.lot, d.amount) for d in plan.draws]
+    return _draft("send", legs, moves, ctx)
 
 
 def _copy_lot(

@@ -34,7 +34,7 @@ def payment(
     today: date | None = None,
 ) -> Request:
     """One payment: FEFO over the lots this shop accepts; points before coins on a tie."""
-    _check_amount(amount)
+    check_amount(amount)
     on = today or clock.today()
     details = {"merchant_id": merchant_id, "amount": amount}
     ctx = Context(actor=actor, idempotency=idempotency, details=details, response=details)
@@ -99,7 +99,7 @@ async def refund(
 
     Another shop's payment is "not found": a shop may not even learn that it exists.
     """
-    _check_amount(amount)
+    check_amount(amount)
     past = await history.load(session, currency_id=currency_id, operation_id=payment_id)
     if past.kind != "payment" or past.transfers[0].credit != merchant_account_id:
         raise NotFound(f"payment {payment_id} was not found at this shop")
@@ -120,7 +120,7 @@ async def refund(
     )
 
 
-def _check_amount(amount: int) -> None:
+def check_amount(amount: int) -> None:
     if type(amount) is not int or amount <= 0:
         raise InvalidOperation("the amount must be a whole number above zero")
     if amount > MAX_AMOUNT:
