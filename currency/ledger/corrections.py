@@ -116,7 +116,7 @@ async def reverse(
 
     async def build(locked: Locked) -> Draft:
         # Checked after the idempotency key: a retried reversal gets its stored answer.
-        await _check_reversible(session, currency_id, original)
+        await check_reversible(session, currency_id, original)
         legs = [
             Leg(t.credit, t.debit, t.amount, "reversal", reverses=t.id) for t in original.transfers
         ]
@@ -142,7 +142,7 @@ async def reverse(
     )
 
 
-async def _check_reversible(
+async def check_reversible(
     session: AsyncSession, currency_id: int, original: history.PastOperation
 ) -> None:
     if original.reverses is not None:

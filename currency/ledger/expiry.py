@@ -25,9 +25,14 @@ async def expire_due(
     currency_id: int,
     as_of: date,
     batch: int = 500,
+    limit: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Posted]:
-    """Expire every lot whose expiry date is before ``as_of``; once per lot, re-runs are no-ops."""
+    """Expire every lot whose expiry date is before ``as_of``; once per lot, re-runs are no-ops.
+
+    ``limit`` stops after that many wallets, so a caller can commit in steps and never
+    hold thousands of wallet locks at once (the worker does; a later call carries on).
+    """
     sinks = {
         kind: await accounts.system_account(
             session, currency_id=currency_id, code=accounts.expired(kind)
@@ -40,6 +45,8 @@ async def expire_due(
         w for w in await _wallets_with_due_lots(session, currency_id, as_of, batch) if w not in seen
     ]:
         for wallet in wallets:
+            if limit is not None and len(seen) >= limit:
+                return posted
             seen.add(wallet)
             try:
                 posted.append(await _expire_wallet(session, currency_id, wallet, as_of, sinks))

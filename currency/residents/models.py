@@ -51,4 +51,11 @@ card = sa.Table(
     sa.CheckConstraint("(status = 'active') = (blocked_at IS NULL)", name="blocked_when"),
     sa.CheckConstraint("status IN ('active', 'blocked', 'replaced')", name="status"),
     sa.UniqueConstraint("currency_id", "card_number"),
+    sa.Index(  # one card in use per resident
+        "uq_card_one_active_per_resident",
+        "currency_id",
+        "resident_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'active'"),
+    ),
 )

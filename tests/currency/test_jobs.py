@@ -56,3 +56,30 @@ async def test_two_workers_at_once_never_chain_a_transfer_twice(
         report = await verify(session, currency_id=books.currency_id)
     assert report.ok, report.problem
     assert report.links == 50
+
+
+async def test_expiry_commits_in_steps_and_a_failing_job_does_not_stop_the_sweep(
+    committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker never holds thousands of wallet locks at once (a campaign's lots all
+    expiring the same night), and one broken job leaves the others running."""
+    sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        books = await Books.open(session)
+        books.today = jobs.clock.today()
+        wallets = [await books.wallet() for _ in range(3)]
+        for wallet in wallets:
+            await books.charge(wallet, 100, days=-1)
+    monkeypatch.setattr(jobs, "EXPIRE_WALLETS_PER_SWEEP", 2)
+
+    async def broken(session: object, currency_id: int) -> int:
+        raise RuntimeError("the roll-up is broken")
+
+    monkeypatch.setitem(jobs.JOBS, "roll-up", (2, broken))
+    first = await jobs.sweep(sessions)
+    second = await jobs.sweep(sessions)
+    assert (first["expiry"], second["expiry"]) == (2, 1)
+    assert first["chain"] >= 3  # the chain ran although the roll-up failed
+    async with sessions() as session:
+        books.session = session
+        assert [await books.balance(w) for w in wallets] == [0, 0, 0]
