@@ -30,6 +30,7 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
     e.NotPermitted: (403, "not-permitted", "You may not do this"),
     e.AlreadyDone: (409, "already-done", "This was already done"),
     e.LimitExceeded: (422, "limit-exceeded", "A limit of the rules does not allow this"),
+    e.StoredDataUnreadable: (500, "stored-data-unreadable", "Stored data could not be read"),
 }
 
 

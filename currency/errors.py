@@ -81,3 +81,8 @@ class LimitExceeded(CurrencyError):
     @property
     def remaining(self) -> int:
         return max(0, self.limit - self.used)
+
+
+class StoredDataUnreadable(CurrencyError):
+    """Something stored sealed (a bank account) does not open: altered, moved from another
+    row, or sealed with another key. Staff must enter it again; nothing is guessed."""

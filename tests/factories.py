@@ -68,7 +68,12 @@ class Books:
         )
 
     async def shop(
-        self, *, district: str = "佐伯", tags: tuple[str, ...] = ("food",), status: str = "active"
+        self,
+        *,
+        district: str = "佐伯",
+        tags: tuple[str, ...] = ("food",),
+        status: str = "active",
+        public_body: bool = False,
     ) -> Shop:
         """A merchant (its row and its ledger account), as a payment finds it."""
         account_id = await self.merchant()
@@ -84,6 +89,7 @@ class Books:
                 tags=list(tags),
                 account_id=account_id,
                 status=status,
+                is_public_body=public_body,
             )
             .returning(merchant.c.id)
         )
