@@ -170,7 +170,7 @@ def verify(
 
 
 # Commands in their own modules register themselves on ``app`` when imported.
-from api import cli_expire, cli_settle  # noqa: E402, F401
+from api import cli_expire, cli_grants, cli_settle  # noqa: E402, F401
 
 
 def main() -> None:

@@ -25,16 +25,13 @@ operation details name the campaign; the budget counter must always equal their 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from currency.issuance import policy, rulebook
-from currency.issuance.models import counter
+from currency.issuance import counters, policy, rulebook
 from currency.issuance.policy import Premium, RuleRefused
 from currency.issuance.rules import ChargePremium, ExpiryPolicy, Rule
 from currency.ledger import accounts
@@ -97,7 +94,7 @@ async def lock_used(
     session: AsyncSession, *, currency_id: int, campaign: ChargePremium, resident_id: int
 ) -> Used:
     names = (budget_counter(campaign.code), resident_counter(campaign.code, resident_id))
-    found = await _lock(session, currency_id, names)
+    found = await counters.lock(session, currency_id=currency_id, names=names)
     return Used(budget=found[names[0]], resident=found[names[1]])
 
 
@@ -111,25 +108,7 @@ async def add_granted(
 ) -> None:
     """Count a granted premium (both rows were locked by ``lock_used``)."""
     names = [budget_counter(campaign.code), resident_counter(campaign.code, resident_id)]
-    await session.execute(
-        sa.update(counter)
-        .where(counter.c.currency_id == currency_id, counter.c.name.in_(names))
-        .values(used=counter.c.used + amount)
-    )
-
-
-async def _lock(session: AsyncSession, currency_id: int, names: Sequence[str]) -> dict[str, int]:
-    """The counters, created at 0 if new, locked in name order until the transaction ends."""
-    ordered = sorted(set(names))
-    rows = [{"currency_id": currency_id, "name": name} for name in ordered]
-    await session.execute(insert(counter).values(rows).on_conflict_do_nothing())
-    locked = await session.execute(
-        sa.select(counter.c.name, counter.c.used)
-        .where(counter.c.currency_id == currency_id, counter.c.name.in_(ordered))
-        .order_by(counter.c.name)
-        .with_for_update()
-    )
-    return {row.name: int(row.used) for row in locked}
+    await counters.add(session, currency_id=currency_id, amounts=dict.fromkeys(names, amount))
 
 
 def reduction_note(premium: Premium, campaign: ChargePremium) -> str | None:
