@@ -11,13 +11,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.db.embedded import EmbeddedPostgresError
 from currency.db.engine import DatabaseUnreachable, check_reachable
 from currency.db.migrate import upgrade
 from currency.db.runtime import DatabaseHandle, open_database
+from currency.ledger.models import currency
 from currency.settings import ConfigurationError, Settings
 
 app = typer.Typer(help="Meguri: a digital local currency for municipalities.", no_args_is_help=True)
@@ -48,6 +51,18 @@ def database(settings: Settings, *, migrate: bool = True) -> Iterator[DatabaseHa
         raise fail(str(exc)) from None
     finally:
         handle.close()
+
+
+async def choose_currency(session: AsyncSession, code: str | None) -> int:
+    """The currency a command acts on: ``--currency CODE``, or the only one there is."""
+    rows = (await session.execute(sa.select(currency.c.id, currency.c.code))).all()
+    chosen = [r for r in rows if code is None or r.code == code]
+    if len(chosen) == 1:
+        return int(chosen[0].id)
+    if code is not None:
+        raise fail(f"There is no currency with the code {code}.")
+    codes = ", ".join(sorted(r.code for r in rows)) or "none"
+    raise fail(f"Say which currency with --currency CODE (there are: {codes}).")
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -19,11 +19,10 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cli import app, console, database, fail
+from api.cli import app, choose_currency, console, database, fail
 from currency.db.engine import make_engine
 from currency.errors import CurrencyError
 from currency.issuance import bulk
-from currency.ledger.models import currency
 from currency.settings import Settings
 from currency.users.models import user
 
@@ -68,7 +67,7 @@ async def _import(
     engine = make_engine(url, pool_size=1)
     try:
         async with AsyncSession(engine) as session, session.begin():
-            currency_id = await _currency(session, currency_code)
+            currency_id = await choose_currency(session, currency_code)
             staff_id = await _staff(session, currency_id, staff) if staff else 0
             found = await bulk.preview(
                 session, currency_id=currency_id, programme_code=programme, data=data,
@@ -126,17 +125,6 @@ def _said(row: bulk.RowOutcome) -> str:
     notes = [f"[red]{p.ja}[/]\n[dim]{p.en}[/]" for p in row.problems]
     notes += [f"[yellow]{w.ja}[/]\n[dim]{w.en}[/]" for w in row.warnings]
     return "\n".join(notes) if notes else "[green]OK[/]"
-
-
-async def _currency(session: AsyncSession, code: str | None) -> int:
-    rows = (await session.execute(sa.select(currency.c.id, currency.c.code))).all()
-    chosen = [r for r in rows if code is None or r.code == code]
-    if len(chosen) == 1:
-        return int(chosen[0].id)
-    if code is not None:
-        raise fail(f"There is no currency with the code {code}.")
-    codes = ", ".join(sorted(r.code for r in rows)) or "none"
-    raise fail(f"Say which currency with --currency CODE (there are: {codes}).")
 
 
 async def _staff(session: AsyncSession, currency_id: int, username: str) -> int:

@@ -22,10 +22,9 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.cli import app, console, database, fail
+from api.cli import app, choose_currency, console, database, fail
 from currency.db.engine import make_engine
 from currency.errors import CurrencyError
-from currency.ledger.models import currency
 from currency.settings import Settings
 from currency.settlement import payouts, zengin
 from currency.settlement import service as settlements
@@ -81,7 +80,7 @@ async def _settle(url: str, settings: Settings, code: str | None, period_end: da
         settled, earlier = await _settle_all(engine, code, period_end)
         async with AsyncSession(engine) as session, session.begin():
             files = await payouts.payout_files(
-                session, currency_id=await _currency(session, code), period_end=period_end,
+                session, currency_id=await choose_currency(session, code), period_end=period_end,
                 settings=settings,
             )  # fmt: skip
     except payouts.NothingToPay as nothing:
@@ -100,7 +99,7 @@ async def _settle_all(
     """The period's settlements, and how many of them an earlier run had made (their rows
     are older than this transaction, whose time stamps the new ones)."""
     async with AsyncSession(engine) as session, session.begin():
-        currency_id = await _currency(session, code)
+        currency_id = await choose_currency(session, code)
         started = await session.scalar(sa.select(sa.func.now()))
         assert started is not None
         with Bar(console=console, transient=True) as bar:
@@ -111,17 +110,6 @@ async def _settle_all(
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )  # fmt: skip
     return done, sum(s.created_at < started for s in done)
-
-
-async def _currency(session: AsyncSession, code: str | None) -> int:
-    rows = (await session.execute(sa.select(currency.c.id, currency.c.code))).all()
-    chosen = [r for r in rows if code is None or r.code == code]
-    if len(chosen) == 1:
-        return int(chosen[0].id)
-    if code is not None:
-        raise fail(f"There is no currency with the code {code}.")
-    codes = ", ".join(sorted(r.code for r in rows)) or "none"
-    raise fail(f"Say which currency with --currency CODE (there are: {codes}).")
 
 
 def _actor() -> str:
