@@ -31,6 +31,9 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
     e.AlreadyDone: (409, "already-done", "This was already done"),
     e.LimitExceeded: (422, "limit-exceeded", "A limit of the rules does not allow this"),
     e.StoredDataUnreadable: (500, "stored-data-unreadable", "Stored data could not be read"),
+    e.Unauthenticated: (401, "unauthenticated", "Please sign in"),
+    e.RateLimited: (429, "rate-limited", "Too many attempts; please wait and try again"),
+    e.InvalidCode: (422, "invalid-code", "This code cannot be used"),
 }
 
 
@@ -65,7 +68,12 @@ def _extra(exc: e.CurrencyError) -> dict[str, Any]:
 async def currency_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.CurrencyError)
     status, slug, title = lookup(exc)
-    return problem(status, slug, title, str(exc), **_extra(exc))
+    response = problem(status, slug, title, str(exc), **_extra(exc))
+    if isinstance(exc, e.RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, e.Unauthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -86,3 +86,22 @@ class LimitExceeded(CurrencyError):
 class StoredDataUnreadable(CurrencyError):
     """Something stored sealed (a bank account) does not open: altered, moved from another
     row, or sealed with another key. Staff must enter it again; nothing is guessed."""
+
+
+class Unauthenticated(CurrencyError):
+    """No valid sign-in: a missing, expired, forged or revoked token, a wrong password.
+
+    The message never says which (a forged token and an expired one look the same)."""
+
+
+class RateLimited(CurrencyError):
+    """Too many attempts (sign-in, PIN, activation) in a short time; try after a while."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class InvalidCode(CurrencyError):
+    """A scanned or typed code (QR, card, payment token, event code) is not one of ours,
+    was altered, has expired or was already used. Nothing was charged."""

@@ -28,6 +28,8 @@ resident = sa.Table(
     sa.Column("pin_failures", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("wallet_account_id", sa.BigInteger, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    # Raised by a block or a PIN reset: tokens issued before stop working at once.
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
     created_at_column(),
     currency_fk(["wallet_account_id"], "ledger_account.id"),
     sa.UniqueConstraint("currency_id", "resident_number"),

@@ -25,6 +25,8 @@ user = sa.Table(
     sa.Column("merchant_id", sa.BigInteger),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("totp_secret_sealed", sa.LargeBinary),  # AES-GCM, like bank accounts
+    sa.Column("totp_enabled_at", sa.DateTime(timezone=True)),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
     created_at_column(),
     currency_fk(["merchant_id"], "merchant.id"),

@@ -1,0 +1,1 @@
+"""Identity: sign-in, tokens, rate limits."""
