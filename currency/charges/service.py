@@ -50,6 +50,7 @@ from currency.ledger import operations, posting
 from currency.ledger.operations import Context, Issue
 from currency.ledger.posting import Request
 from currency.ledger.types import Draft, Idempotency, Locked
+from currency.residents import numbers
 from currency.residents.models import resident
 
 __all__ = ["CHARGE_EVENT", "ChargeResult", "PremiumGiven", "charge", "charge_from_webhook"]
@@ -121,7 +122,7 @@ async def _payer(session: AsyncSession, currency_id: int, number: str) -> Payer:
     row = (
         await session.execute(
             sa.select(r.id, r.wallet_account_id, r.verification_level, r.status).where(
-                r.currency_id == currency_id, r.resident_number == number
+                r.currency_id == currency_id, r.resident_number == numbers.canonical(number)
             )
         )
     ).one_or_none()

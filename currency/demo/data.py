@@ -1,13 +1,14 @@
 """The demo's people and places. Every name here is invented; any likeness is chance.
 
 Shops are spread over the nine districts of Saiki (the towns and villages that merged
-in 2005); residents lean old, as Saiki does, and a third of them pay with a card.
+in 2005); residents lean old, as Saiki does, and a third of them pay with a card. What
+they do (charges, points, payments) is in ``currency.demo.story``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 CURRENCY = {"code": "saiki", "name": "さいきコイン", "coin_unit": "コイン", "point_unit": "pt"}
 
@@ -16,13 +17,21 @@ DISTRICTS = ("佐伯", "上浦", "弥生", "本匠", "宇目", "直川", "鶴見
 DISTRICT_CODES = {district: 100 + 10 * n for n, district in enumerate(DISTRICTS)}
 """The middle part of a demo resident number: 佐伯 100, 上浦 110 … 蒲江 180."""
 
-COIN_DAYS = 180
-"""Charged coins stay usable this long (six months: see DOMAIN.md on 資金決済法)."""
+DISTRICT_KANA = {
+    "佐伯": "サイキ",
+    "上浦": "カミウラ",
+    "弥生": "ヤヨイ",
+    "本匠": "ホンジョウ",
+    "宇目": "ウメ",
+    "直川": "ナオカワ",
+    "鶴見": "ツルミ",
+    "米水津": "ヨノウズ",
+    "蒲江": "カマエ",
+}
+"""Readings, for the (invented) bank branches named after the districts."""
 
-POINT_DAYS = 90
-"""Volunteer points stay usable this long."""
-
-Restriction = Literal["small-business", "own-district"]
+OUTLYING = DISTRICTS[1:]
+"""The eight towns and villages around central 佐伯, which the city most wants to keep alive."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class Shop:
     category: str
     tags: tuple[str, ...]
     public_body: bool = False
+    holder: str | None = None
+    """The bank account holder's name in kana, when it is not the shop's own."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +54,8 @@ class Person:
     district: str
     birth_year: int
     coins: int
+    """Yen charged at the city office counter (the campaign's premium comes on top)."""
     smartphone: bool = True
-    points: int = 0
-    points_only: Restriction | None = None
     verified: bool = False
     """Identity checked at the counter (verification level 2); card holders always are."""
 
@@ -196,54 +206,35 @@ SHOPS = (
         "公共施設",
         ("public-facility",),
         public_body=True,
+        holder="サイキシ カイケイカンリシャ",  # 佐伯市会計管理者: the city's own account
     ),
 )
 
 RESIDENTS = (
     # The first with a phone and the first with a card get demo sign-ins.
-    Person("河野 勇", "コウノ イサム", "佐伯", 1958, 12_000, points=500, points_only=SMALL),
-    Person(
-        "佐藤 ハナ",
-        "サトウ ハナ",
-        "佐伯",
-        1941,
-        8_000,
-        smartphone=False,
-        points=500,
-        points_only="own-district",
-    ),
+    Person("河野 勇", "コウノ イサム", "佐伯", 1958, 12_000),
+    Person("佐藤 ハナ", "サトウ ハナ", "佐伯", 1941, 8_000, smartphone=False),
     Person("工藤 美由紀", "クドウ ミユキ", "佐伯", 1975, 20_000, verified=True),
     Person("首藤 翔", "シュトウ ショウ", "佐伯", 1998, 10_000),
     Person("森 恵子", "モリ ケイコ", "佐伯", 1960, 15_000, verified=True),
     Person("高橋 陽菜", "タカハシ ヒナ", "佐伯", 2001, 3_000),
-    Person(
-        "甲斐 トミ子",
-        "カイ トミコ",
-        "上浦",
-        1938,
-        5_000,
-        smartphone=False,
-        points=500,
-        points_only="own-district",
-    ),
+    Person("甲斐 トミ子", "カイ トミコ", "上浦", 1938, 5_000, smartphone=False),
     Person("渡辺 正男", "ワタナベ マサオ", "上浦", 1949, 7_000),
     Person("矢野 千代", "ヤノ チヨ", "弥生", 1944, 6_000, smartphone=False),
     Person("三浦 健太", "ミウラ ケンタ", "弥生", 1987, 9_000),
-    Person(
-        "桑原 勝", "クワハラ マサル", "弥生", 1947, 4_000, points=1_000, points_only="own-district"
-    ),
-    Person("安部 和子", "アベ カズコ", "本匠", 1946, 5_000, points=500),
+    Person("桑原 勝", "クワハラ マサル", "弥生", 1947, 4_000),
+    Person("安部 和子", "アベ カズコ", "本匠", 1946, 5_000),
     Person("小野 義雄", "オノ ヨシオ", "本匠", 1940, 5_000, smartphone=False),
-    Person("戸高 さくら", "トダカ サクラ", "宇目", 2004, 3_000, points=800, points_only=SMALL),
+    Person("戸高 さくら", "トダカ サクラ", "宇目", 2004, 3_000),
     Person("衛藤 芳江", "エトウ ヨシエ", "宇目", 1952, 12_000, verified=True),
     Person("児玉 茂", "コダマ シゲル", "直川", 1945, 6_000, smartphone=False),
     Person("二宮 由美", "ニノミヤ ユミ", "直川", 1969, 8_000),
-    Person("姫野 清", "ヒメノ キヨシ", "鶴見", 1943, 5_000, points=500, points_only="own-district"),
+    Person("姫野 清", "ヒメノ キヨシ", "鶴見", 1943, 5_000),
     Person("染矢 幸子", "ソメヤ サチコ", "鶴見", 1955, 4_000, smartphone=False),
     Person("吉田 大輔", "ヨシダ ダイスケ", "米水津", 1981, 10_000),
-    Person("阿部 キヨ", "アベ キヨ", "米水津", 1939, 3_000, smartphone=False, points=300),
+    Person("阿部 キヨ", "アベ キヨ", "米水津", 1939, 3_000, smartphone=False),
     Person("後藤 里美", "ゴトウ サトミ", "蒲江", 1963, 9_000),
-    Person("清水 一郎", "シミズ イチロウ", "蒲江", 1950, 7_000, points=500, points_only=SMALL),
+    Person("清水 一郎", "シミズ イチロウ", "蒲江", 1950, 7_000),
     Person("平川 ミツ", "ヒラカワ ミツ", "蒲江", 1942, 4_000, smartphone=False),
 )
 
@@ -257,38 +248,3 @@ SHOP_USERS = (
     ("owner1", "丸尾 良子", "merchant_owner"),
     ("clerk1", "井上 翔太", "merchant_clerk"),
 )
-
-PAYMENTS = (
-    # (resident, shop, amount): every shop gets at least one sale.
-    ("河野 勇", "maruyoshi", 1_280),
-    ("佐藤 ハナ", "maruyoshi", 860),
-    ("河野 勇", "shiroyama", 650),
-    ("高橋 陽菜", "shiroyama", 480),
-    ("工藤 美由紀", "drug", 2_480),
-    ("工藤 美由紀", "super", 3_120),
-    ("首藤 翔", "harukaze", 3_300),
-    ("渡辺 正男", "taxi", 1_900),
-    ("森 恵子", "yamagiwa", 8_800),
-    ("甲斐 トミ子", "shiosai", 1_540),
-    ("小野 義雄", "himawari", 1_150),
-    ("矢野 千代", "tsukushi", 720),
-    ("桑原 勝", "tsukushi", 1_200),
-    ("安部 和子", "ayu", 900),
-    ("戸高 さくら", "midori", 1_020),
-    ("衛藤 芳江", "kajika", 6_500),
-    ("児玉 茂", "komorebi", 2_800),
-    ("二宮 由美", "komorebi", 3_300),
-    ("姫野 清", "umikaze", 1_600),
-    ("染矢 幸子", "umikaze", 540),
-    ("吉田 大輔", "isokaze", 950),
-    ("後藤 里美", "shiokaze", 1_350),
-    ("清水 一郎", "nagisa", 780),
-    ("平川 ミツ", "nagisa", 430),
-    ("三浦 健太", "gym", 600),
-)
-
-REFUND = ("工藤 美由紀", "drug", 480)
-"""(resident, shop, amount): part of that payment comes back (an item returned)."""
-
-SEND = ("首藤 翔", "佐藤 ハナ", 1_000)
-"""(sender, receiver, coins): a grandson sends his grandmother some coins."""

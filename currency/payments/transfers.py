@@ -20,6 +20,7 @@ from currency.ledger.operations import Context
 from currency.ledger.types import Draft, Idempotency, Leg, Locked, Posted
 from currency.merchants.models import merchant
 from currency.payments.service import check_amount
+from currency.residents import numbers
 from currency.residents.models import resident
 
 
@@ -105,7 +106,8 @@ async def _receiver(session: AsyncSession, currency_id: int, number: str) -> int
     row = (
         await session.execute(
             sa.select(resident.c.wallet_account_id, resident.c.status).where(
-                resident.c.currency_id == currency_id, resident.c.resident_number == number
+                resident.c.currency_id == currency_id,
+                resident.c.resident_number == numbers.canonical(number),
             )
         )
     ).first()

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from currency.audit import service as audit
 from currency.errors import AccountUnavailable, AlreadyDone, NotFound
 from currency.residents import card_codes as codes
+from currency.residents import numbers
 from currency.residents.card_codes import (
     MAX_PIN_FAILURES,
     CardHolder,
@@ -190,7 +191,11 @@ async def _lock_resident(
     resident_id: int | None = None,
     active: bool = False,
 ) -> sa.RowMapping:
-    which = resident.c.id == resident_id if number is None else resident.c.resident_number == number
+    which = (
+        resident.c.id == resident_id
+        if number is None
+        else resident.c.resident_number == numbers.canonical(number)
+    )
     query = sa.select(resident).where(resident.c.currency_id == currency_id, which)
     row = (await session.execute(query.with_for_update())).mappings().one_or_none()
     if row is None:

@@ -7,8 +7,6 @@ national identifier (マイナンバー) is ever stored.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,9 +18,9 @@ from currency.clock import today
 from currency.errors import AlreadyDone, InvalidOperation, NotFound
 from currency.ledger import accounts
 from currency.ledger.models import account
+from currency.residents import numbers
 from currency.residents.models import resident
 
-NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{2,31}")
 VERIFIED = 2
 Status = Literal["active", "suspended"]
 
@@ -121,14 +119,7 @@ async def set_status(
 
 
 def normalise_number(text: str) -> str:
-    """Full-width digits, spaces and dash variants as staff type them; upper case."""
-    plain = unicodedata.normalize("NFKC", text).upper().replace(" ", "")
-    plain = re.sub(r"[‐‑‒–—―ーｰ−]", "-", plain)
-    if not NUMBER.fullmatch(plain):
-        raise InvalidOperation(
-            "a resident number is 3 to 32 letters, digits and hyphens, like S-100-0001"
-        )
-    return plain
+    return numbers.normalise(text)
 
 
 def _check_person(name: str, birth_year: int | None) -> None:

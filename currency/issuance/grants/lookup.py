@@ -23,6 +23,7 @@ from currency.issuance.counters import text_array
 from currency.issuance.models import rule as rule_table
 from currency.issuance.rules import Activity, ExpiryPolicy, PointProgramme
 from currency.ledger import accounts
+from currency.residents import numbers
 from currency.residents.models import resident as resident_table
 
 
@@ -52,8 +53,7 @@ def japan_date(now: datetime) -> date:
 
 def normalise_number(text: str) -> str:
     """As staff type it: full-width digits, spaces and hyphens are forgiven."""
-    kept = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in kept if not c.isspace() and c not in "-‐‑‒–—―−ー").upper()
+    return numbers.canonical(text)
 
 
 async def find_residents(

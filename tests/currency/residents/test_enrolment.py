@@ -27,14 +27,14 @@ class TestEnrolment:
         books = await Books.open(session)
         staff = await books.staff()
         enrolled = await enrol(books, staff, number="ｓ－１００－００４２")  # as typed, full width
-        assert enrolled.resident_number == "S-100-0042"
+        assert enrolled.resident_number == "S1000042"  # one canonical form, however typed
         assert await books.balance(enrolled.wallet_account_id) == 0
         trail = await audit.entries(session, currency_id=books.currency_id)
         assert trail[0]["action"] == "resident.enrol" and trail[0]["actor"] == f"staff:{staff}"
         with pytest.raises(AlreadyDone):
             await enrol(books, staff)
 
-    @pytest.mark.parametrize("number", ["", "ab", "S 100 ??", "X" * 40])
+    @pytest.mark.parametrize("number", ["", "ab", "S 100 ??", "X" * 40, "佐伯100"])
     async def test_impossible_numbers_are_refused(self, session: AsyncSession, number: str) -> None:
         books = await Books.open(session)
         with pytest.raises(InvalidOperation):
@@ -89,3 +89,19 @@ class TestEnrolment:
             amount=100, actor="resident", today=books.today,
         )  # fmt: skip
         assert await books.balance(shop.account_id) == 100
+
+
+async def test_a_number_typed_any_way_finds_the_same_resident(session: AsyncSession) -> None:
+    from currency.payments import transfers
+
+    books = await Books.open(session)
+    staff = await books.staff()
+    receiver = await enrol(books, staff, number="S-100-0042")
+    sender = await books.resident()
+    await books.charge(sender.wallet, 1_000)
+    await transfers.send(
+        session, currency_id=books.currency_id, sender_wallet=sender.wallet,
+        to_resident_number="ｓ－１００－００４２", amount=300, actor="resident",
+        today=books.today,
+    )  # fmt: skip
+    assert await books.balance(receiver.wallet_account_id) == 300
