@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from currency.ledger.models import MERCHANT, WALLET
@@ -23,7 +24,7 @@ class Idempotency:
     key: str
     request: Mapping[str, Any]
 
-    @property
+    @cached_property
     def fingerprint(self) -> bytes:
         canonical = json.dumps(self.request, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).digest()
