@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.audit import service as audit
 from currency.clock import JAPAN
-from currency.errors import AlreadyDone, InvalidOperation
+from currency.errors import AlreadyDone, InvalidCode, InvalidOperation
 from currency.issuance import grants
 from currency.issuance.grants import GrantResult
 from currency.issuance.models import event as event_table
@@ -110,7 +110,7 @@ async def claim(
     event_id, nonce = read_token(token, currency_id=currency_id, secret=secret)
     found = await _event(session, currency_id, event_id)
     if found is None or not hmac.compare_digest(found["nonce"], nonce):
-        raise InvalidOperation(NOT_OURS)
+        raise InvalidCode(NOT_OURS)
     _check_open(found, now)
     person = await grants.resident_for_grant(
         session, currency_id=currency_id, number=resident_number
@@ -142,15 +142,15 @@ def claim_token(*, currency_id: int, event_id: int, nonce: str, secret: bytes) -
 
 
 def read_token(token: str, *, currency_id: int, secret: bytes) -> tuple[int, str]:
-    """The event id and nonce of a genuine token of this currency, or InvalidOperation."""
+    """The event id and nonce of a genuine token of this currency, or InvalidCode."""
     if not secret:
         raise ValueError("the secret key must not be empty")
     match = _TOKEN.fullmatch(token.strip().upper()[:100])
     if match is None:
-        raise InvalidOperation(NOT_OURS)
+        raise InvalidCode(NOT_OURS)
     event_id, nonce, mac = int(match[1]), match[2], match[3]
     if not hmac.compare_digest(mac, _mac(currency_id, event_id, nonce, secret)):
-        raise InvalidOperation(NOT_OURS)
+        raise InvalidCode(NOT_OURS)
     return event_id, nonce
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from currency.clock import JAPAN
-from currency.errors import AccountUnavailable, InvalidOperation, NotPermitted
+from currency.errors import AccountUnavailable, InvalidCode, InvalidOperation, NotPermitted
 
 PREFIX = "MGC1"
 MAX_PIN_FAILURES = 5  # wrong PINs in a row before the card is locked
@@ -105,16 +105,16 @@ def qr_payload(secret: bytes, currency_id: int, card_number: str) -> str:
 
 
 def parse_payload(qr: str) -> CardCode:
-    """The card number and MAC of a scanned (or typed) code; InvalidOperation otherwise.
+    """The card number and MAC of a scanned (or typed) code; InvalidCode otherwise.
 
     Surrounding blanks (a scanner's line end) and lower case (typed) are forgiven."""
     text = qr.strip() if isinstance(qr, str) else ""
     found = _PAYLOAD.fullmatch(text.upper()) if text.isascii() and len(text) < 64 else None
     if found is None:
-        raise InvalidOperation(f"{NOT_A_CARD}.")
+        raise InvalidCode(f"{NOT_A_CARD}.")
     number, mac = found[1], found[2]
     if luhn_digit(number[:-1]) != number[-1]:
-        raise InvalidOperation(f"{NOT_A_CARD}: the card number has a typing mistake.")
+        raise InvalidCode(f"{NOT_A_CARD}: the card number has a typing mistake.")
     return CardCode(number, mac)
 
 
@@ -122,7 +122,7 @@ def check_mac(code: CardCode, *, secret: bytes, currency_id: int) -> None:
     """Constant time; a card of another currency fails like a forged one."""
     expected = card_mac(secret, currency_id, code.card_number)
     if not hmac.compare_digest(expected, code.mac):
-        raise InvalidOperation(f"{NOT_A_CARD}.")
+        raise InvalidCode(f"{NOT_A_CARD}.")
 
 
 def normal_pin(pin: str) -> str:

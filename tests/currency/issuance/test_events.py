@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from currency.audit import service as audit
-from currency.errors import AlreadyDone, InvalidOperation, LimitExceeded, NotFound
+from currency.errors import AlreadyDone, InvalidCode, InvalidOperation, LimitExceeded, NotFound
 from currency.issuance import events
 from currency.issuance.grants import GrantResult
 from currency.issuance.models import event_claim
@@ -125,9 +125,9 @@ class TestClaim:
             event.token + ".X",
         ]
         for token in forged:
-            with pytest.raises(InvalidOperation, match="not a Meguri event code"):
+            with pytest.raises(InvalidCode, match="not a Meguri event code"):
                 await claim(books, person.number, token, during(event))
-        with pytest.raises(InvalidOperation, match="not a Meguri event code"):
+        with pytest.raises(InvalidCode, match="not a Meguri event code"):
             await claim(books, person.number, event.token, during(event), secret=b"other key")
         assert await books.balance(person.wallet) == 0
 
@@ -137,7 +137,7 @@ class TestClaim:
         await open_programme(other)
         event = await open_event(books)
         person = await other.resident()
-        with pytest.raises(InvalidOperation, match="not a Meguri event code"):
+        with pytest.raises(InvalidCode, match="not a Meguri event code"):
             await claim(other, person.number, event.token, during(event))
 
     async def test_claims_open_at_the_start_and_close_at_the_end(

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from currency.audit import service as audit
-from currency.errors import AccountUnavailable, AlreadyDone, InvalidOperation, NotFound
+from currency.errors import (
+    AccountUnavailable,
+    AlreadyDone,
+    InvalidCode,
+    InvalidOperation,
+    NotFound,
+)
 from currency.residents import card_codes, cards
 from currency.residents.models import resident
 from tests.factories import Books, Resident
@@ -90,7 +96,7 @@ class TestTheCodeOnTheCard:
         for i, digit in enumerate(number):
             for other in "0123456789".replace(digit, ""):
                 typo = number[:i] + other + number[i + 1 :]
-                with pytest.raises(InvalidOperation, match="typing mistake"):
+                with pytest.raises(InvalidCode, match="typing mistake"):
                     card_codes.parse_payload(f"MGC1.{typo}.{'A' * 16}")
 
     async def test_a_forged_altered_or_foreign_code_is_not_a_card(
@@ -108,7 +114,7 @@ class TestTheCodeOnTheCard:
             "https://example.com/pay?to=me",
             "",
         ):
-            with pytest.raises(InvalidOperation, match="not a Meguri card"):
+            with pytest.raises(InvalidCode, match="not a Meguri card"):
                 await pay_with(session, books, qr)
 
     async def test_a_code_typed_in_lower_case_or_read_with_a_line_end_still_works(
@@ -122,7 +128,7 @@ class TestTheCodeOnTheCard:
     def test_the_code_reader_refuses_anything_else_plainly(self, text: str) -> None:
         try:
             code = card_codes.parse_payload(text)
-        except InvalidOperation as refused:
+        except InvalidCode as refused:
             assert "not a Meguri card" in str(refused)
         else:
             assert luhn_ok(code.card_number) and len(code.mac) == 16
