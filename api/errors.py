@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from currency import errors as e
+from currency.auth.totp import TotpRequired
+from currency.residents.card_codes import PinLocked
 
 PROBLEM_BASE = "https://meguri.example/problems/"
 
@@ -34,6 +36,9 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
     e.Unauthenticated: (401, "unauthenticated", "Please sign in"),
     e.RateLimited: (429, "rate-limited", "Too many attempts; please wait and try again"),
     e.InvalidCode: (422, "invalid-code", "This code cannot be used"),
+    # more precise kinds of the above, defined next to the code that raises them
+    TotpRequired: (401, "totp-required", "Enter the code from your authenticator app"),
+    PinLocked: (423, "pin-locked", "This PIN is locked; please ask the city office"),
 }
 
 

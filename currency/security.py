@@ -31,11 +31,13 @@ def hash_secret(text: str) -> str:
 
 
 def verify_secret(hashed: str | None, text: str) -> bool:
-    """Whether ``text`` matches ``hashed``. False on a mismatch, a missing or a malformed hash."""
-    if not hashed:
-        return False
+    """Whether ``text`` matches ``hashed``. False on a mismatch, a missing or a malformed hash.
+
+    A missing hash (an unknown user, a resident without a PIN) costs the same argon2 work
+    as a real check, so the time taken does not tell which accounts exist.
+    """
     try:
-        return _hasher.verify(hashed, text)
+        return _hasher.verify(hashed or _dummy_hash(), text) and bool(hashed)
     except (VerificationError, InvalidHashError):
         return False
 

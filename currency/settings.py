@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".meguri")
     secret_key_file: Path | None = None
     jwt_private_key_file: Path | None = None
+    jwt_previous_public_key_files: list[Path] = Field(
+        default_factory=list,
+        description="Public keys (PEM) of retired signing keys: their tokens still verify "
+        "until they expire. Drop them once the access-token lifetime has passed.",
+    )
     locale: str = "ja"
     production: bool = False
     refund_grace_days: int = 30

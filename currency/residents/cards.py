@@ -116,7 +116,10 @@ async def set_pin(
     holder = await _lock_resident(session, currency_id, number=resident_number)
     pin = codes.check_new_pin(pin, birth_year=holder["birth_year"])
     hashed = await asyncio.to_thread(hash_secret, pin)
-    await _update_resident(session, currency_id, holder["id"], pin_hash=hashed, pin_failures=0)
+    reset: dict[str, Any] = {"pin_hash": hashed, "pin_failures": 0}
+    if staff_id is not None:  # a reset at the counter: every sign-in made with the old PIN ends
+        reset["token_version"] = resident.c.token_version + 1
+    await _update_resident(session, currency_id, holder["id"], **reset)
     await audit.record(
         session,
         currency_id=currency_id,

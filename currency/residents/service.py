@@ -105,7 +105,10 @@ async def set_status(
     row = await _require(session, currency_id, normalise_number(resident_number))
     if row["status"] == status:
         raise AlreadyDone(f"resident {row['resident_number']} is already {status}")
-    await _update(session, currency_id, row["id"], status=status)
+    # token_version: a suspension ends every sign-in at once, not when its token expires
+    await _update(
+        session, currency_id, row["id"], status=status, token_version=row["token_version"] + 1
+    )
     wallet_status = "open" if status == "active" else "blocked"
     await session.execute(
         sa.update(account)

@@ -5,8 +5,9 @@ account is what a fraudster changes to divert a shop's money, and the number wit
 name is personal data for a sole trader. Each value gets its own random 96-bit nonce and
 is bound by associated data to its currency, merchant and field, so a sealed value
 copied to another merchant's row (or into the other column) does not open. The key is
-derived from ``Settings.secret_key`` with HKDF-SHA256; ``key_id`` names the derivation,
-so a later version can be introduced and old rows re-sealed.
+derived from ``Settings.secret_key`` with HKDF-SHA256 (see currency/sealing.py);
+``key_id`` names the derivation, so a later version can be introduced and old rows
+re-sealed.
 
 Bank, branch and account type stay readable: they are not personal, and staff look for
 "every merchant paid through ｵｵｲﾀ" without opening anything. Input is checked as the
@@ -16,29 +17,24 @@ converted to the bank character set. The audit record shows only the last four d
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from currency import sealing
 from currency.audit import service as audit
 from currency.errors import InvalidOperation, NotFound, StoredDataUnreadable
 from currency.merchants.models import merchant
 from currency.settlement import zengin
 from currency.settlement.models import bank_account
 
-KEY_ID = "hkdf-sha256/v1"
+KEY_ID = sealing.KEY_ID
 HKDF_INFO = b"meguri/bank-account/v1"
-NONCE_BYTES = 12  # 96 bits, the size GCM is made for
 SEALED_FIELDS = ("account_number", "holder_kana")
 
 
@@ -146,30 +142,25 @@ async def get_account(
 # --- sealing ----------------------------------------------------------------------------
 
 
-def _key(secret: bytes, key_id: str) -> AESGCM:
-    if key_id != KEY_ID:
-        raise BankAccountUnreadable(f"bank accounts sealed with key {key_id!r} cannot be opened")
-    derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=HKDF_INFO).derive(secret)
-    return AESGCM(derived)
-
-
 def _bound_to(currency_id: int, merchant_id: int, field: str) -> bytes:
-    return f"currency={currency_id};merchant={merchant_id};field={field}".encode()
+    return sealing.bound_to(currency=currency_id, merchant=merchant_id, field=field)
 
 
 def _seal(secret: bytes, value: str, *, currency_id: int, merchant_id: int, field: str) -> bytes:
     """nonce ‖ ciphertext ‖ tag of ``value``, bound to its merchant and field."""
-    nonce = os.urandom(NONCE_BYTES)
     aad = _bound_to(currency_id, merchant_id, field)
-    return nonce + _key(secret, KEY_ID).encrypt(nonce, value.encode(), aad)
+    return sealing.seal(secret, value.encode(), info=HKDF_INFO, aad=aad)
 
 
 def _open(secret: bytes, row: sa.RowMapping, field: str) -> str:
-    sealed: bytes = row[f"{field}_sealed"]
+    if row["key_id"] != KEY_ID:
+        raise BankAccountUnreadable(
+            f"bank accounts sealed with key {row['key_id']!r} cannot be opened"
+        )
     aad = _bound_to(row["currency_id"], row["merchant_id"], field)
     try:
-        plain = _key(secret, row["key_id"]).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-    except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
+        plain = sealing.open_sealed(secret, row[f"{field}_sealed"], info=HKDF_INFO, aad=aad)
+    except StoredDataUnreadable:
         raise BankAccountUnreadable(
             f"The bank account of merchant {row['merchant_id']} does not open: it was altered, "
             "copied from another merchant or sealed with another key. Enter it again from "

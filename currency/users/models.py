@@ -12,7 +12,7 @@ from currency.db.metadata import (
     metadata,
 )
 
-ROLES = ("city_staff", "city_admin", "merchant_owner", "merchant_clerk")
+ROLES = ("city_staff", "city_admin", "city_auditor", "merchant_owner", "merchant_clerk")
 
 user = sa.Table(
     "app_user",
