@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
 from api import errors, health, landing, security_headers, web
+from api.v1 import auth as v1_auth
+from api.v1 import me as v1_me
+from currency.auth import keys
 from currency.db.engine import make_engine
 from currency.db.runtime import open_database
 from currency.settings import Settings
@@ -43,12 +46,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     # API docs with Swagger UI served from the app itself: no CDN, works on a closed network.
     app = FastAPIOffline(title="Meguri", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.signing_key, app.state.key_ring = keys.from_settings(settings)
     app.state.engine = engine
     if engine is not None:
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     errors.install(app)
     security_headers.install(app)
     app.include_router(health.router)
+    app.include_router(v1_auth.router)
+    app.include_router(v1_me.router)
     app.include_router(landing.router)
     app.include_router(wallet_pages.router, prefix="/wallet")
     app.include_router(merchant_pages.router, prefix="/merchant")

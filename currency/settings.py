@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         description="Owner role URL used for migrations. Unset: same as database_url.",
     )
     runtime_role: str = "meguri_app"
+    currency_code: str = Field(
+        default="saiki", description="The currency this deployment serves (its code)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None

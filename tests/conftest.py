@@ -169,6 +169,7 @@ async def client(
     """An HTTP client over the app, bound to the test's session (rolled back afterwards)."""
     from api.db import get_session
     from api.main import create_app
+    from api.v1.deps import get_session_kept_on_error
 
     app = create_app(settings, engine=engine)
 
@@ -176,6 +177,13 @@ async def client(
         yield session
         await session.commit()
 
+    async def test_session_kept_on_error() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+        finally:
+            await session.commit()
+
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_session_kept_on_error] = test_session_kept_on_error
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
