@@ -51,7 +51,5 @@ async def summary(
     )
     lots = [LotView(r[0], int(r[1]), r[2], r[3], r[4]) for r in rows]
     by_kind = {k: sum(x.amount for x in lots if x.kind == k) for k in ("coin", "point")}
-    balance = await accounts.balance(
-        session, currency_id=currency_id, account_id=wallet_account_id
-    )
+    balance = await accounts.balance(session, currency_id=currency_id, account_id=wallet_account_id)
     return WalletView(balance=balance, by_kind=by_kind, lots=lots)
