@@ -15,6 +15,8 @@ from admin import pages as admin_pages
 from api import errors, health, landing, security_headers, web
 from api.v1 import auth as v1_auth
 from api.v1 import me as v1_me
+from api.v1 import merchant as v1_merchant
+from api.v1 import staff as v1_staff
 from currency.auth import keys
 from currency.db.engine import make_engine
 from currency.db.runtime import open_database
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.include_router(health.router)
     app.include_router(v1_auth.router)
     app.include_router(v1_me.router)
+    app.include_router(v1_merchant.router)
+    app.include_router(v1_staff.router)
     app.include_router(landing.router)
     app.include_router(wallet_pages.router, prefix="/wallet")
     app.include_router(merchant_pages.router, prefix="/merchant")
