@@ -1,0 +1,109 @@
+"""Printed QR cards for residents without a smartphone: issue, block, reset the PIN."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.v1 import deps
+from api.v1.staff import profiles
+from api.v1.staff.common import REFUSALS, Acting, Session, currency_of
+from currency.auth.login import Principal
+from currency.payments import qr_render
+from currency.residents import cards
+from currency.settings import Settings
+
+router = APIRouter()
+Number = Path(min_length=1, max_length=64, description="The resident number.")
+
+
+class IssuedCard(BaseModel):
+    """Shown once: the QR text is not kept anywhere it can be read back."""
+
+    card_number: str  # as printed
+    qr: str
+    sheet_svg: str  # the A6 card to print and laminate
+
+
+class Block(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NewPin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pin: str = Field(min_length=1, max_length=8, description="4 digits")
+
+
+class Done(BaseModel):
+    done: str
+
+
+@router.post(
+    "/residents/{number}/cards",
+    status_code=201,
+    response_model=IssuedCard,
+    responses={
+        **REFUSALS,
+        404: {"description": "No resident has this number (`not-found`)."},
+        409: {"description": "An active card exists (`already-done`), or the resident is "
+              "not active (`account-unavailable`)."},
+    },
+)  # fmt: skip
+async def issue(
+    number: str = Number,
+    who: Principal = Acting,
+    session: AsyncSession = Session,
+    settings: Settings = Depends(deps.settings_of),
+) -> IssuedCard:
+    """A new card for a resident with no active card; its QR and printable sheet."""
+    currency_id = await currency_of(session, who)
+    card = await cards.issue_card(
+        session, currency_id=currency_id, resident_number=number, staff_id=who.id,
+        secret=settings.secret_key,
+    )  # fmt: skip
+    holder = await profiles.row_of(session, currency_id, number)
+    sheet = qr_render.card_sheet_svg(card.qr, holder["name"], card.printed_number)
+    return IssuedCard(card_number=card.printed_number, qr=card.qr, sheet_svg=sheet)
+
+
+@router.post(
+    "/cards/{card_number}/block",
+    response_model=Done,
+    responses={**REFUSALS, 404: {"description": "No such card."},
+               409: {"description": "The card was already blocked or replaced."}},
+)  # fmt: skip
+async def block(
+    body: Block,
+    card_number: str = Path(min_length=1, max_length=40, description="Spaces are ignored."),
+    who: Principal = Acting,
+    session: AsyncSession = Session,
+) -> Done:
+    """The card stops working at once; the balance stays in the resident's wallet."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", card_number) if ch.isdigit())
+    await cards.block_card(
+        session, currency_id=await currency_of(session, who), card_number=digits,
+        reason=body.reason, actor=f"staff:{who.id}",
+    )  # fmt: skip
+    return Done(done="blocked")
+
+
+@router.post(
+    "/residents/{number}/pin",
+    response_model=Done,
+    responses={**REFUSALS, 404: {"description": "No resident has this number."},
+               422: {"description": "A weak PIN (`invalid-operation`)."}},
+)  # fmt: skip
+async def reset_pin(
+    body: NewPin, number: str = Number, who: Principal = Acting, session: AsyncSession = Session
+) -> Done:
+    """Set a new PIN (the resident chooses it at the counter); unlocks a locked card and
+    ends every sign-in made with the old PIN. The PIN is never shown again."""
+    await cards.set_pin(
+        session, currency_id=await currency_of(session, who), resident_number=number,
+        pin=body.pin, staff_id=who.id,
+    )  # fmt: skip
+    return Done(done="pin-set")
