@@ -65,7 +65,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
 def lookup(exc: e.CurrencyError) -> tuple[int, str, str]:
     for cls in type(exc).__mro__:
         if cls in PROBLEMS:
-            return PROBLEMS[cls]  # type: ignore[index]
+            return PROBLEMS[cls]
     return 400, "bad-request", "The request cannot be carried out"
 
 

@@ -141,7 +141,7 @@ class Books:
             .returning(user.c.id)
         )
         assert staff_id is not None
-        return staff_id
+        return int(staff_id)
 
     async def issued(self) -> int:
         return await accounts.system_account(

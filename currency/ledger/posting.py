@@ -120,8 +120,9 @@ async def post_many(
             outcomes[i] = planned
     if drafts:
         written = await _write(driver, currency_id, requests, drafts)
-        for (i, _), result in zip(drafts, written, strict=True):
-            outcomes[i] = _posted(result)
+        for (i, draft), result in zip(drafts, written, strict=True):
+            # the same shape a replay returns: the caller's response with the ids over it
+            outcomes[i] = _posted({**draft.response, **result})
     return [outcomes[i] for i in range(len(requests))]
 
 

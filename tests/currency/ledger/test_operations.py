@@ -286,3 +286,25 @@ class TestExpire:
         assert (len(first), len(again)) == (1, 0)
         assert await lots_of(books, wallet) == [("coin", 1000, 180), ("point", 0, 30)]
         assert await books.balance(wallet) == 1000
+
+
+async def test_a_first_answer_and_its_replay_have_the_same_shape(session: AsyncSession) -> None:
+    """An API answers a retry with what it answered first: both carry the caller's
+    response and the ids."""
+    books = await Books.open(session)
+    wallet = await books.wallet()
+    await books.charge(wallet, 1_000)
+    shop = await books.merchant()
+    idem = Idempotency("resident", "same-key", {"amount": 300})
+
+    async def spend() -> Posted:
+        return await operations.spend(
+            session, currency_id=books.currency_id, wallet=wallet, to_account=shop,
+            amount=300, kind="payment", today=books.today,
+            ctx=Context(actor="test", idempotency=idem, response={"shown": "receipt"}),
+        )  # fmt: skip
+
+    first, again = await spend(), await spend()
+    assert again.replayed and not first.replayed
+    assert first.response == again.response
+    assert first.response["shown"] == "receipt"
