@@ -95,6 +95,9 @@ def serve(
             _load_demo_once(settings, handle)
         os.environ["MEGURI_DATABASE_URL"] = handle.runtime_url
         _print_urls(settings)
+        from api import observability
+
+        observability.configure_logging()
         uvicorn.run(
             "api.main:create_app",
             factory=True,
@@ -102,6 +105,8 @@ def serve(
             port=settings.port,
             workers=workers,
             log_level="info",
+            log_config=observability.uvicorn_log_config("INFO"),
+            access_log=False,  # raw paths and queries; our JSON request log masks them
             timeout_graceful_shutdown=5,
         )
 

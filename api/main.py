@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # The page packages sit above api in the layering; the composition root is the one
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
-from api import errors, health, landing, security_headers, web
+from api import errors, health, landing, observability, security_headers, shop_link, web
 from api.v1 import auth as v1_auth
 from api.v1 import me as v1_me
 from api.v1 import merchant as v1_merchant
+from api.v1 import public as v1_public
 from api.v1 import staff as v1_staff
 from currency.auth import keys
 from currency.db.engine import make_engine
@@ -54,12 +55,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     errors.install(app)
     security_headers.install(app)
+    observability.install(app)  # outermost: times and logs every request, adds X-Request-ID
     app.include_router(health.router)
     app.include_router(v1_auth.router)
     app.include_router(v1_me.router)
     app.include_router(v1_merchant.router)
     app.include_router(v1_staff.router)
+    app.include_router(v1_public.router)
     app.include_router(landing.router)
+    app.include_router(shop_link.router)
     app.include_router(wallet_pages.router, prefix="/wallet")
     app.include_router(merchant_pages.router, prefix="/merchant")
     app.include_router(admin_pages.router, prefix="/admin")
