@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
 from api import errors, health, landing, observability, security_headers, shop_link, web
+from api.nul_guard import NulGuard
 from api.v1 import auth as v1_auth
 from api.v1 import me as v1_me
 from api.v1 import merchant as v1_merchant
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     if engine is not None:
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     errors.install(app)
+    app.add_middleware(NulGuard)  # inside the security headers and the request log
     security_headers.install(app)
     observability.install(app)  # outermost: times and logs every request, adds X-Request-ID
     app.include_router(health.router)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
@@ -51,7 +52,10 @@ async def get_session_kept_on_error(request: Request) -> AsyncIterator[AsyncSess
         try:
             yield session
         finally:
-            await session.commit()
+            try:
+                await session.commit()
+            except DBAPIError:  # the transaction was already broken: keep the first error
+                await session.rollback()
 
 
 async def currency_id_of(session: AsyncSession, code: str) -> int:
@@ -72,7 +76,10 @@ async def principal(
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("please sign in")
     claims = tokens.verify_access(token.strip(), ring=ring, now=now())
-    currency_id = await currency_id_of(session, claims.currency)
+    try:
+        currency_id = await currency_id_of(session, claims.currency)
+    except NotFound:  # signed by us for a currency this service lacks: a bad token too
+        raise Unauthenticated("please sign in again") from None
     return await login.current_principal(session, currency_id=currency_id, claims=claims)
 
 

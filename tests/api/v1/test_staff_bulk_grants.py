@@ -57,7 +57,9 @@ class TestPreview:
 
     async def test_a_file_that_is_not_csv_is_refused_plainly(self, office: Office) -> None:
         r = await send(office, b"\x00\x01\x02 not a csv", commit=False)
-        assert refused(r, 422, "invalid-operation")["detail"]
+        assert "not a CSV text file" in refused(r, 422, "nul-character")["detail"]
+        r = await send(office, "住民番号,活動\n".encode("utf-16"), commit=False)
+        assert refused(r, 422, "nul-character")["detail"]
 
 
 class TestCommit:
