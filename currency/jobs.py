@@ -1,4 +1,5 @@
-"""Scheduled work run by ``meguri worker``: chain sealing, balance roll-up, expiry.
+"""Scheduled work run by ``meguri worker``: chain sealing, balance roll-up, expiry, and
+hourly housekeeping (expired sign-ins and unused payment codes).
 
 Each job runs per currency in its own transaction, under a Postgres advisory lock, so
 several workers (or replicas) never run the same job on the same currency twice.
@@ -9,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from currency import clock
+from currency.auth import refresh
 from currency.db.engine import make_engine
 from currency.ledger import chain, expiry, rollup
 from currency.ledger.models import currency
+from currency.payments import codes
 from currency.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,10 +51,31 @@ async def _expire(session: AsyncSession, currency_id: int, today: date | None = 
     return len(posted)
 
 
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+_housekept: dict[
+    int, datetime
+] = {}  # per process: a few extra runs with several workers are harmless
+
+
+async def _housekeeping(session: AsyncSession, currency_id: int) -> int:
+    """Hourly: sign-ins past their lifetime and payment codes that expired unused a day ago
+    (used ones stay: they tell how each payment was made)."""
+    now = datetime.now(UTC)
+    last = _housekept.get(currency_id)
+    if last is not None and now - last < HOUSEKEEPING_EVERY:
+        return 0
+    _housekept[currency_id] = now
+    done = await refresh.purge_expired(session, currency_id=currency_id, now=now)
+    return done + await codes.forget_unused(
+        session, currency_id=currency_id, expired_before=now - timedelta(days=1)
+    )
+
+
 JOBS: dict[str, tuple[int, Job]] = {
     "chain": (1, _seal),
     "roll-up": (2, _roll_up),
     "expiry": (3, _expire),
+    "housekeeping": (4, _housekeeping),
 }
 
 

@@ -83,3 +83,39 @@ async def test_expiry_commits_in_steps_and_a_failing_job_does_not_stop_the_sweep
     async with sessions() as session:
         books.session = session
         assert [await books.balance(w) for w in wallets] == [0, 0, 0]
+
+
+async def test_housekeeping_forgets_expired_sign_ins_and_unused_codes_once_an_hour(
+    committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from currency.auth import refresh
+    from currency.auth.models import refresh_token
+    from currency.payments import codes
+    from currency.payments.models import payment_token
+
+    sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    async with sessions() as session, session.begin():
+        books = await Books.open(session)
+        wallet = await books.wallet()
+        await refresh.start_family(
+            session, currency_id=books.currency_id, principal="resident:1", token_version=0,
+            now=long_ago,
+        )  # fmt: skip
+        await refresh.start_family(
+            session, currency_id=books.currency_id, principal="resident:2", token_version=0,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+        await codes.issue_payment_token(
+            session, currency_id=books.currency_id, wallet_account_id=wallet, now=long_ago
+        )
+    monkeypatch.setattr(jobs, "_housekept", {})
+    first = await jobs.sweep(sessions)
+    again = await jobs.sweep(sessions)
+    assert (first["housekeeping"], again["housekeeping"]) == (2, 0)
+    async with sessions() as session:
+        left = await session.scalar(sa.select(sa.func.count()).select_from(refresh_token))
+        codes_left = await session.scalar(sa.select(sa.func.count()).select_from(payment_token))
+    assert (left, codes_left) == (1, 0)
