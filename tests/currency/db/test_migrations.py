@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-import pytest
+import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from currency.db.embedded import OWNER_ROLE, EmbeddedPostgres
-from currency.db.engine import asyncpg_url
+from currency.db.engine import asyncpg_url, plain_url
 from currency.db.migrate import alembic_config, upgrade
 from currency.db.models import metadata
 from tests.conftest import RUNTIME_ROLE, DatabaseUnderTest
@@ -42,16 +46,39 @@ class TestMigrations:
     def test_every_migration_can_be_undone_and_done_again(
         self, pg_server: EmbeddedPostgres | None, worker_id: str
     ) -> None:
-        if pg_server is None:
-            pytest.skip("needs the embedded server to create a scratch database")
-        name = f"meguri_migrations_{worker_id}"
-        pg_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        pg_server.psql(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}')
-        url = pg_server.uri(user=OWNER_ROLE, database=name)
-        try:
+        with scratch_database(pg_server, f"meguri_migrations_{worker_id}") as url:
             upgrade(url, runtime_role=RUNTIME_ROLE)
             command.downgrade(alembic_config(url), "base")
             upgrade(url, runtime_role=RUNTIME_ROLE)
             assert schema_differences(url) == []
+
+
+@contextmanager
+def scratch_database(pg_server: EmbeddedPostgres | None, name: str) -> Iterator[str]:
+    """An empty database, on the embedded server or on MEGURI_TEST_DATABASE_URL's."""
+    if pg_server is not None:
+        run = pg_server.psql
+        url = pg_server.uri(user=OWNER_ROLE, database=name)
+    else:
+        admin = os.environ["MEGURI_TEST_DATABASE_URL"]
+        run = partial(_execute, admin)
+        base, _, query = plain_url(admin).partition("?")
+        url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    owner = f" OWNER {OWNER_ROLE}" if pg_server is not None else ""
+    run(f'CREATE DATABASE "{name}"{owner}')
+    try:
+        yield url
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _execute(url: str, sql: str) -> None:
+    async def go() -> None:
+        conn = await asyncpg.connect(plain_url(url))
+        try:
+            await conn.execute(sql)
         finally:
-            pg_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+    asyncio.run(go())
