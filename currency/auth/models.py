@@ -1,5 +1,5 @@
 """Sign-in state: refresh tokens (opaque, stored hashed, rotated on every use), rate-limit
-buckets, residents' activation codes and passkeys."""
+buckets, residents' activation codes and passkeys, WebAuthn challenges and browser sessions."""
 
 from __future__ import annotations
 
@@ -76,4 +76,37 @@ passkey = sa.Table(
     created_at_column(),
     currency_fk(["resident_id"], "resident.id"),
     sa.UniqueConstraint("currency_id", "credential_id"),
+)
+
+# A WebAuthn challenge, from the options to the answer: single use, a few minutes.
+challenge = sa.Table(
+    "auth_challenge",
+    metadata,
+    currency_column(),
+    id_column(),
+    sa.Column("purpose", sa.Text, nullable=False),  # "register" or "sign_in"
+    sa.Column("principal", sa.Text),  # "resident:34" when registering; None for sign-in
+    sa.Column("challenge_hash", sa.LargeBinary, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+    created_at_column(),
+    sa.UniqueConstraint("currency_id", "challenge_hash"),
+)
+
+# A browser session of the pages: an opaque token in an HttpOnly cookie, stored hashed.
+web_session = sa.Table(
+    "auth_web_session",
+    metadata,
+    currency_column(),
+    id_column(),
+    sa.Column("principal", sa.Text, nullable=False),  # "user:12" or "resident:34"
+    sa.Column("token_hash", sa.LargeBinary, nullable=False),
+    sa.Column("csrf_hash", sa.LargeBinary, nullable=False),
+    sa.Column("token_version", sa.Integer, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    created_at_column(),
+    sa.UniqueConstraint("currency_id", "token_hash"),
+    sa.Index(None, "currency_id", "principal"),
 )

@@ -28,6 +28,8 @@ user = sa.Table(
     sa.Column("totp_secret_sealed", sa.LargeBinary),  # AES-GCM, like bank accounts
     sa.Column("totp_enabled_at", sa.DateTime(timezone=True)),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    # A shop owner's PIN (argon2): lets a clerk's refund through on the owner's word.
+    sa.Column("pin_hash", sa.Text),
     created_at_column(),
     currency_fk(["merchant_id"], "merchant.id"),
     sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
