@@ -25,7 +25,7 @@ def _created_at() -> sa.Column[object]:
     )
 
 
-def _keys(table: str) -> list[sa.SchemaItem]:
+def _keys(table: str) -> list[sa.Constraint]:
     return [
         sa.ForeignKeyConstraint(
             ["currency_id"], ["currency.id"], name=op.f(f"fk_{table}_currency_id_currency")
