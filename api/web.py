@@ -53,14 +53,28 @@ class Preferences:
     contrast: str | None  # None: the visitor has not chosen
 
 
-def _compile_catalogue(locale: str) -> Translations:
-    """Read the .po file and compile it in memory, so no binary .mo is kept in the repo."""
-    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+# The shell's catalogue first, then each page set's own (wallet/locales/… when it has one),
+# so the three page sets keep their messages apart; a page set's entry wins over the shell's.
+CATALOGUE_DIRS = (LOCALES_DIR, *(API_DIR.parent / p / "locales" for p in PAGE_PACKAGES))
+
+
+def _compile_po(path: Path, locale: str) -> Translations:
+    """Read a .po file and compile it in memory, so no binary .mo is kept in the repo."""
+    with path.open("rb") as po:
         catalogue = read_po(po, locale=locale)
     mo = BytesIO()
     write_mo(mo, catalogue)
     mo.seek(0)
     return Translations(fp=mo)
+
+
+def _compile_catalogue(locale: str) -> Translations:
+    merged = Translations()
+    for directory in CATALOGUE_DIRS:
+        path = directory / locale / "LC_MESSAGES" / "messages.po"
+        if path.exists():
+            merged.merge(_compile_po(path, locale))
+    return merged
 
 
 CATALOGUES: dict[str, Translations] = {locale: _compile_catalogue(locale) for locale in LOCALES}
