@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 import typer
@@ -178,8 +179,26 @@ def worker(
 @app.command()
 def verify(
     currency_code: str | None = typer.Option(None, "--currency", help="Only this currency."),
+    against_heads: Path | None = typer.Option(
+        None,
+        "--against-heads",
+        help="Published chain heads (chain.csv or chain.json): check a ledger export "
+        "(--export) against them instead of the database.",
+    ),
+    export_file: Path | None = typer.Option(
+        None, "--export", help="The file from `meguri export ledger` (with --against-heads)."
+    ),
 ) -> None:
-    """Recompute balances and lots from the transfers and check the hash chain."""
+    """Recompute balances and lots from the transfers and check the hash chain.
+
+    With --against-heads, no database is needed: an outsider checks that an export of the
+    ledger reaches the chain heads the city published day by day."""
+    if against_heads is not None:
+        from api.cli_open_data import verify_heads
+
+        if export_file is None:
+            raise fail("Give the ledger export with --export FILE.")
+        return verify_heads(against_heads, export_file)
     from currency.ledger.audit import verify_all
 
     settings = Settings()
@@ -190,7 +209,7 @@ def verify(
 
 
 # Commands in their own modules register themselves on ``app`` when imported.
-from api import cli_expire, cli_grants, cli_settle  # noqa: E402, F401
+from api import cli_expire, cli_grants, cli_open_data, cli_reports, cli_settle  # noqa: E402, F401
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ PROBLEMS: dict[type[e.CurrencyError], tuple[int, str, str]] = {
     e.Unauthenticated: (401, "unauthenticated", "Please sign in"),
     e.RateLimited: (429, "rate-limited", "Too many attempts; please wait and try again"),
     e.InvalidCode: (422, "invalid-code", "This code cannot be used"),
+    e.WrongPin: (422, "wrong-pin", "The PIN is not right; please enter it again"),
     # more precise kinds of the above, defined next to the code that raises them
     TotpRequired: (401, "totp-required", "Enter the code from your authenticator app"),
     PinLocked: (423, "pin-locked", "This PIN is locked; please ask the city office"),

@@ -12,13 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # The page packages sit above api in the layering; the composition root is the one
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
-from api import errors, health, landing, observability, security_headers, shop_link, web
+from api import (
+    errors,
+    health,
+    landing,
+    observability,
+    open_data,
+    openapi_docs,
+    security_headers,
+    shop_link,
+    web,
+    web_session,
+)
 from api.nul_guard import NulGuard
+from api.v1 import activation as v1_activation
 from api.v1 import auth as v1_auth
 from api.v1 import me as v1_me
 from api.v1 import merchant as v1_merchant
+from api.v1 import passkeys as v1_passkeys
 from api.v1 import public as v1_public
 from api.v1 import staff as v1_staff
+from api.v1 import totp as v1_totp
+from api.v1 import web_auth as v1_web_auth
+from api.v1.merchant import feed_hub
 from currency.auth import keys
 from currency.db.engine import make_engine
 from currency.db.runtime import open_database
@@ -38,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await feed_hub.close(app)  # the live sales poller, before its engine goes
         if handle is not None:
             await app.state.engine.dispose()
             handle.close()
@@ -55,17 +72,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     if engine is not None:
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     errors.install(app)
+    openapi_docs.install(app)  # /openapi.json: problem+json refusals, Idempotency-Key
+    web_session.install(app)
     app.add_middleware(NulGuard)  # inside the security headers and the request log
     security_headers.install(app)
     observability.install(app)  # outermost: times and logs every request, adds X-Request-ID
-    app.include_router(health.router)
-    app.include_router(v1_auth.router)
-    app.include_router(v1_me.router)
-    app.include_router(v1_merchant.router)
-    app.include_router(v1_staff.router)
-    app.include_router(v1_public.router)
-    app.include_router(landing.router)
-    app.include_router(shop_link.router)
+    for api_part in (v1_auth, v1_activation, v1_passkeys, v1_totp, v1_web_auth):  # sign-in
+        app.include_router(api_part.router)
+    for api_part in (v1_me, v1_merchant, v1_staff, v1_public):
+        app.include_router(api_part.router)
+    for public_part in (health, landing, open_data, shop_link):
+        app.include_router(public_part.router)
     app.include_router(wallet_pages.router, prefix="/wallet")
     app.include_router(merchant_pages.router, prefix="/merchant")
     app.include_router(admin_pages.router, prefix="/admin")

@@ -68,12 +68,19 @@ def _compile_po(path: Path, locale: str) -> Translations:
     return Translations(fp=mo)
 
 
+def catalogue_files(locale: str) -> list[Path]:
+    """Every .po file of a locale: the shell's, then each page set's (any names, in order)."""
+    return [
+        path
+        for directory in CATALOGUE_DIRS
+        for path in sorted((directory / locale / "LC_MESSAGES").glob("*.po"))
+    ]
+
+
 def _compile_catalogue(locale: str) -> Translations:
     merged = Translations()
-    for directory in CATALOGUE_DIRS:
-        path = directory / locale / "LC_MESSAGES" / "messages.po"
-        if path.exists():
-            merged.merge(_compile_po(path, locale))
+    for path in catalogue_files(locale):
+        merged.merge(_compile_po(path, locale))
     return merged
 
 

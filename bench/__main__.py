@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from bench import history, pgbench, report
+from bench import history, pgbench, report, reports
 from bench.server import BenchServer, bench_server, machine_info
 from bench.workload import (
     PaymentRun,
@@ -124,6 +124,7 @@ async def run_all(server: BenchServer, cfg: Config, say: Console) -> dict[str, A
                     _log_run(say, "(f)", alone)
         pgbench.drop_tables(server)
         out["history"] = await _history(server, cfg, say, maker, world, group)
+        out["reports"] = await reports.measure(server, say)  # (g) the dashboard
         out["group"] = {"lanes": LANES, "batches": group.batches, "posted": group.posted}
     finally:
         await engine.dispose()

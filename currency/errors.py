@@ -102,6 +102,12 @@ class RateLimited(CurrencyError):
         super().__init__(message)
 
 
+class WrongPin(CurrencyError):
+    """A PIN typed to allow something (a card's at the till, a shop owner's for a clerk's
+    refund) did not match. Nothing was done; the failure was counted. Not "not permitted":
+    the person may do this, and the PIN pad should simply be shown again."""
+
+
 class InvalidCode(CurrencyError):
     """A scanned or typed code (QR, card, payment token, event code) is not one of ours,
     was altered, has expired or was already used. Nothing was charged."""

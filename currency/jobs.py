@@ -1,5 +1,5 @@
 """Scheduled work run by ``meguri worker``: chain sealing, balance roll-up, expiry, and
-hourly housekeeping (expired sign-ins and unused payment codes).
+hourly housekeeping (expired sign-ins, ended browser sessions and unused payment codes).
 
 Each job runs per currency in its own transaction, under a Postgres advisory lock, so
 several workers (or replicas) never run the same job on the same currency twice.
@@ -17,11 +17,12 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from currency import clock
-from currency.auth import refresh
+from currency.auth import refresh, web_sessions
 from currency.db.engine import make_engine
 from currency.ledger import chain, expiry, rollup
 from currency.ledger.models import currency
 from currency.payments import codes
+from currency.reports import rollups as report_rollups
 from currency.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def _housekeeping(session: AsyncSession, currency_id: int) -> int:
         return 0
     _housekept[currency_id] = now
     done = await refresh.purge_expired(session, currency_id=currency_id, now=now)
+    done += await web_sessions.purge(session, currency_id=currency_id, now=now)
     return done + await codes.forget_unused(
         session, currency_id=currency_id, expired_before=now - timedelta(days=1)
     )
@@ -76,6 +78,7 @@ JOBS: dict[str, tuple[int, Job]] = {
     "roll-up": (2, _roll_up),
     "expiry": (3, _expire),
     "housekeeping": (4, _housekeeping),
+    "report-rollups": (5, report_rollups.job),  # after "chain": folds what it sealed
 }
 
 

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     locale: str = "ja"
     production: bool = False
     refund_grace_days: int = 30
+    city_name: str = Field(default="佐伯市", description="Printed on letters, cards and posters.")
+    city_office_phone: str = Field(
+        default="0972-22-3111",
+        description="The city office number printed for residents who need help.",
+    )
+    # Passkeys (WebAuthn): the site's domain (never an IP address) and the exact origins
+    # the wallet pages are served from.
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Meguri"
+    webauthn_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
+    )
+    open_data_k: int = Field(
+        default=10,
+        ge=2,
+        description="Open data: the fewest distinct residents behind a published cell.",
+    )
     db_pool_size: int = 10
     webhook_secret_files: list[Path] = Field(
         default_factory=list,

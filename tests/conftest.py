@@ -14,7 +14,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fastapi import Request  # (module level: FastAPI resolves the overrides' hints here)
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from currency.db.embedded import OWNER_ROLE, EmbeddedPostgres
@@ -22,8 +24,15 @@ from currency.db.engine import asyncpg_url, make_engine, plain_url
 from currency.db.migrate import upgrade
 from currency.db.models import APPEND_ONLY_TABLES
 from currency.settings import Settings
+from tests import log_privacy
 
 RUNTIME_ROLE = "meguri_app"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The log scan after the suite: every log record into a file, checked for the tests'
+    # personal data and secrets at the end (tests/log_privacy.py).
+    config.pluginmanager.register(log_privacy.LogPrivacy(config), "meguri-log-privacy")
 
 
 @dataclass(frozen=True)
@@ -166,24 +175,51 @@ def settings(tmp_path: Path, test_db: DatabaseUnderTest) -> Settings:
 async def client(
     settings: Settings, engine: AsyncEngine, session: AsyncSession
 ) -> AsyncIterator[AsyncClient]:
-    """An HTTP client over the app, bound to the test's session (rolled back afterwards)."""
+    """An HTTP client over the app, bound to the test's session (rolled back afterwards).
+
+    Each request runs in a SAVEPOINT of that session, as production runs it in a
+    transaction of its own (api/db.py): released when the route returns, rolled back when
+    it raises, so a refusal leaves nothing behind here either."""
     from api.db import get_session
     from api.main import create_app
     from api.v1.deps import get_session_kept_on_error
 
     app = create_app(settings, engine=engine)
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-        await session.commit()
-
-    async def test_session_kept_on_error() -> AsyncIterator[AsyncSession]:
+    async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
+        request.state.test_savepoint = True
+        mine = await session.begin_nested()
         try:
             yield session
+        except BaseException:
+            # A commit inside the request (the card checks of a shop payment commit on a
+            # session of their own in production) has released the savepoint: what came
+            # after it is in the session's own savepoint, rolled back instead.
+            await (mine.rollback() if mine.is_active else session.rollback())
+            raise
+        await session.commit()
+
+    async def test_session_kept_on_error(request: Request) -> AsyncIterator[AsyncSession]:
+        # Sign-in commits its counters even when it refuses. A route that also holds the
+        # request's session commits its checks itself (api/v1/merchant/payments.py);
+        # committing here would keep that request's refused writes.
+        failed = False
+        try:
+            yield session
+        except BaseException:
+            failed = True
+            raise
         finally:
-            await session.commit()
+            if not (failed and getattr(request.state, "test_savepoint", False)):
+                try:
+                    await session.commit()
+                except DBAPIError:  # the transaction was broken: keep the first error
+                    await session.rollback()
 
     app.dependency_overrides[get_session] = test_session
     app.dependency_overrides[get_session_kept_on_error] = test_session_kept_on_error
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
+    transport = ASGITransport(app=app)
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=log_privacy.HOOKS
+    ) as c:
         yield c

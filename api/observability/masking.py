@@ -12,7 +12,9 @@ What is masked, in any text:
   and of identifier keys (``resident_number=…``) all but their last 4 characters;
 - Meguri QR payloads (card, one-time code, payment request) after their prefix;
 - card numbers, resident and phone numbers and any run of 8+ digits: all but the last 4;
-- e-mail addresses.
+- e-mail addresses;
+- a database error's row contents: SQLAlchemy's ``[parameters: …]`` and PostgreSQL's
+  ``Key (…)=(…)`` and ``Failing row contains (…)`` (a resident's name, kana, phone).
 Over-masking is the safe failure: an operation id of 8+ digits loses its head in a log.
 """
 
@@ -46,6 +48,12 @@ _GROUPED_DIGITS = re.compile(
     r"(?<!\d)\d{4}(?:[ -]\d{4}){2,3}(?!\d)|(?<!\d)0\d{1,4}-\d{1,4}-\d{4}(?!\d)"
 )
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{8,}(?!\d)")
+# A database error repeats the row it refused; the columns stay, the values go.
+_SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+_KEY_VALUES = re.compile(
+    r"\b(Key \([^)\n]*\)=)\(.*?\)(?= already exists| is not present| is still|\.|$)", re.M
+)
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)")
 
 
 _SECRET_KEY = re.compile(r"(?i)password|passwd|secret|token|pin|otp|cookie|authorization|key|code")
@@ -73,6 +81,9 @@ def _keyed_bare(found: re.Match[str]) -> str:
 
 
 _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (_SQL_PARAMETERS, f"[parameters: {MASK}]"),
+    (_KEY_VALUES, rf"\1({MASK})"),
+    (_FAILING_ROW, rf"\1({MASK})"),
     (_CREDENTIAL, rf"\1 {MASK}"),
     (_JWT, MASK),
     (_PASSWORD_HASH, MASK),

@@ -18,24 +18,56 @@ router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
 
 class UserLogin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "saiki.tanaka",
+                    "password": "correct horse battery staple",
+                    "totp_code": "492039",
+                }
+            ]
+        },
+    )
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
     totp_code: str | None = Field(default=None, max_length=10)
 
 
 class ResidentLogin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"resident_number": "S00012345", "pin": "0000"}]},
+    )
     resident_number: str = Field(min_length=1, max_length=64)
     pin: str = Field(min_length=1, max_length=16)
 
 
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"refresh_token": "opaque-refresh-token-from-the-last-sign-in"}]
+        },
+    )
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMTEifQ.…",
+                    "refresh_token": "opaque-refresh-token",
+                    "token_type": "bearer",
+                    "expires_in": 600,
+                    "role": "resident",
+                }
+            ]
+        }
+    )
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the scheme, not a secret)
@@ -43,7 +75,7 @@ class TokenPair(BaseModel):
     role: str
 
 
-def _pair(signed: login.Tokens) -> TokenPair:
+def pair(signed: login.Tokens) -> TokenPair:
     return TokenPair(
         access_token=signed.access,
         refresh_token=signed.refresh,
@@ -68,7 +100,7 @@ async def login_user(
         session, currency_id=currency_id, username=body.username, password=body.password,
         totp_code=body.totp_code, ip=ip, now=deps.now(), key=key, secret=settings.secret_key,
     )  # fmt: skip
-    return _pair(signed)
+    return pair(signed)
 
 
 @router.post("/resident", response_model=TokenPair)
@@ -84,7 +116,7 @@ async def login_resident(
         session, currency_id=currency_id, resident_number=body.resident_number,
         pin=body.pin, ip=ip, now=deps.now(), key=key,
     )  # fmt: skip
-    return _pair(signed)
+    return pair(signed)
 
 
 @router.post("/refresh", response_model=TokenPair)
@@ -100,7 +132,7 @@ async def refresh_tokens(
     signed = await login.refresh(
         session, currency_id=currency_id, token=body.refresh_token, now=deps.now(), key=key
     )
-    return _pair(signed)
+    return pair(signed)
 
 
 @router.post("/logout", status_code=204)

@@ -1,11 +1,18 @@
 """What every /v1 route may depend on: the database session, the clock, the currency of
-this deployment, and who is asking (a bearer access token, checked on every request
-against the database so that a block or a role change takes effect at once)."""
+this deployment, and who is asking: a bearer access token, or else the pages' browser
+session cookie, checked on every request against the database so that a block or a role
+change takes effect at once.
+
+A request authenticated by the cookie that changes something (POST, PUT, PATCH, DELETE)
+must also come from our own pages: it carries the session's CSRF token in ``X-CSRF-Token``
+and, when the browser says where it comes from (``Sec-Fetch-Site``, ``Origin``), that is
+this site. Bearer requests need neither: a browser never adds a bearer token by itself."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -13,11 +20,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
-from currency.auth import login, tokens
+from api.errors import ApiError
+from currency.auth import login, tokens, web_sessions
 from currency.auth.keys import KeyRing, SigningKey
 from currency.errors import NotFound, NotPermitted, Unauthenticated
 from currency.ledger.models import currency
 from currency.settings import Settings
+
+SESSION_COOKIE = "meguri_session"
+# In production: only ever sent over HTTPS, to this host, for every path (the __Host- rules).
+SECURE_SESSION_COOKIE = "__Host-meguri_session"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_TITLE = "This request did not come from a Meguri page"
+CROSS_SITE = "A change can only be made from Meguri's own pages; nothing was changed."
 
 
 def settings_of(request: Request) -> Settings:
@@ -71,8 +87,12 @@ async def principal(
     ring: KeyRing = Depends(key_ring),
 ) -> login.Principal:
     """The signed-in principal, or 401 (never saying why a token was refused)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    header = request.headers.get("authorization")
+    cookie = session_cookie(request)
+    if header is None and cookie:
+        who, _ = await cookie_session(request, session, cookie)
+        return who
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("please sign in")
     claims = tokens.verify_access(token.strip(), ring=ring, now=now())
@@ -81,6 +101,51 @@ async def principal(
     except NotFound:  # signed by us for a currency this service lacks: a bad token too
         raise Unauthenticated("please sign in again") from None
     return await login.current_principal(session, currency_id=currency_id, claims=claims)
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return SECURE_SESSION_COOKIE if settings.production else SESSION_COOKIE
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(session_cookie_name(settings_of(request))) or None
+
+
+async def cookie_session(
+    request: Request,
+    session: AsyncSession,
+    token: str,
+    csrf_token: str | None = None,
+    *,
+    touch: bool = True,
+) -> tuple[login.Principal, web_sessions.WebSession]:
+    """The browser session of ``token``; for a change, also from our pages with its CSRF
+    token (the X-CSRF-Token header unless ``csrf_token`` is given, e.g. a form field).
+    ``touch=False``: the request does not count as activity (web_sessions.resolve)."""
+    settings = settings_of(request)
+    currency_id = await currency_id_of(session, settings.currency_code)
+    found = await web_sessions.resolve(
+        session, currency_id=currency_id, token=token, now=now(), touch=touch
+    )
+    if request.method in UNSAFE_METHODS:
+        refuse_cross_site(request, settings)
+        try:
+            web_sessions.check_csrf(found[1], csrf_token or request.headers.get(CSRF_HEADER))
+        except web_sessions.CsrfRefused as refused:
+            raise ApiError(403, "csrf", CSRF_TITLE, str(refused)) from None
+    return found
+
+
+def refuse_cross_site(request: Request, settings: Settings) -> None:
+    """403 when the browser says the request comes from another site (defence in depth:
+    SameSite=Strict already keeps the cookie off such requests)."""
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    ours = {request.headers.get("host", ""), urlsplit(settings.base_url).netloc} - {""}
+    if (site is not None and site != "same-origin") or (
+        origin is not None and urlsplit(origin).netloc not in ours
+    ):
+        raise ApiError(403, "csrf", CSRF_TITLE, CROSS_SITE)
 
 
 def role_in(*roles: str) -> Callable[..., Awaitable[login.Principal]]:

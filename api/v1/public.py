@@ -14,7 +14,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
@@ -35,6 +35,25 @@ class ChainHead(BaseModel):
 
 
 class ChainHeads(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "currency": "SAIKI",
+                    "hash_algorithm": "sha256",
+                    "heads": [
+                        {
+                            "day": "2026-11-25",
+                            "last_sequence": 48213,
+                            "head_hash": "3b1f5c0e9a7d2c4b8e6f1a0d9c8b7a6e"
+                            "5f4d3c2b1a0e9f8d7c6b5a4e3d2c1b0a",
+                        }
+                    ],
+                    "next_before": "2026-11-25",
+                }
+            ]
+        }
+    )
     currency: str = Field(description="The code of the currency whose ledger this is.")
     hash_algorithm: Literal["sha256"] = "sha256"
     heads: list[ChainHead] = Field(description="Newest day first.")

@@ -101,11 +101,32 @@ async def login_user(
     key: SigningKey,
     secret: bytes,
 ) -> Tokens:
-    """Staff and merchant users. ``secret`` opens TOTP secrets. Commit even when it raises."""
+    """Staff and merchant users get tokens. Commit even when it raises."""
+    who = await authenticate_user(
+        session, currency_id=currency_id, username=username, password=password,
+        totp_code=totp_code, ip=ip, now=now, secret=secret,
+    )  # fmt: skip
+    return await sign_in_as(session, currency_id=currency_id, who=who, now=now, key=key)
+
+
+async def authenticate_user(
+    session: AsyncSession,
+    *,
+    currency_id: int,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    ip: str,
+    now: datetime,
+    secret: bytes,
+) -> Principal:
+    """Who a username and password (and TOTP code) prove to be, within the rate limits.
+
+    ``secret`` opens TOTP secrets. Commit even when it raises (the limits count)."""
     name = username.casefold()
     await USER_IP_LIMIT.hit(session, "login", "ip", ip, currency_id=currency_id, now=now)
     await USER_LIMIT.hit(session, "login", "user", name, currency_id=currency_id, now=now)
-    row = await _one(session, _principal_query("user", currency_id, user.c.username == username))
+    row = await _one(session, principal_query("user", currency_id, user.c.username == username))
     if not await _verified(row["password_hash"] if row else None, password) or row is None:
         raise Unauthenticated(USER_REFUSED)
     if row["status"] != "active" or row["role"] not in TOKEN_ROLE:
@@ -118,7 +139,7 @@ async def login_user(
     if needs_rehash(row["password_hash"]):
         rehashed = await asyncio.to_thread(hash_secret, password)
         await _update(session, "user", currency_id, row["id"], password_hash=rehashed)
-    return await _sign_in(session, currency_id, _as_principal("user", row), now, key)
+    return as_principal("user", row)
 
 
 async def login_resident(
@@ -132,10 +153,28 @@ async def login_resident(
     key: SigningKey,
 ) -> Tokens:
     """Residents by number and PIN (the fallback to passkeys). Commit even when it raises."""
+    who = await authenticate_resident(
+        session, currency_id=currency_id, resident_number=resident_number, pin=pin, ip=ip, now=now
+    )
+    return await sign_in_as(session, currency_id=currency_id, who=who, now=now, key=key)
+
+
+async def authenticate_resident(
+    session: AsyncSession,
+    *,
+    currency_id: int,
+    resident_number: str,
+    pin: str,
+    ip: str,
+    now: datetime,
+) -> Principal:
+    """Who a resident number and PIN prove to be, within the rate limits and the PIN lock.
+
+    Commit even when it raises (failures and limits count)."""
     number = _normal_number(resident_number)
     await RESIDENT_IP_LIMIT.hit(session, "pin", "ip", ip, currency_id=currency_id, now=now)
     await RESIDENT_LIMIT.hit(session, "pin", "resident", number, currency_id=currency_id, now=now)
-    query = _principal_query("resident", currency_id, resident.c.resident_number == number)
+    query = principal_query("resident", currency_id, resident.c.resident_number == number)
     row = await _one(session, query.with_for_update(of=resident))  # guesses count one by one
     if row is not None and row["pin_failures"] >= MAX_PIN_FAILURES:
         raise PinLocked(PIN_LOCKED)
@@ -146,7 +185,7 @@ async def login_resident(
         await _update(session, "resident", currency_id, row["id"], pin_failures=0)
     if row["status"] != "active":
         raise AccountUnavailable(NOT_IN_USE)
-    return await _sign_in(session, currency_id, _as_principal("resident", row), now, key)
+    return as_principal("resident", row)
 
 
 async def refresh(
@@ -155,7 +194,12 @@ async def refresh(
     """New tokens for a refresh token, if its principal may still sign in. Commit always."""
     rotated = await refresh_tokens.rotate(session, currency_id=currency_id, token=token, now=now)
     try:
-        who = await _checked(session, currency_id, rotated.principal, rotated.token_version)
+        who = await check_principal(
+            session,
+            currency_id=currency_id,
+            principal=rotated.principal,
+            token_version=rotated.token_version,
+        )
     except Unauthenticated:
         await refresh_tokens.revoke_named_family(
             session, currency_id=currency_id, family=rotated.family, now=now
@@ -168,7 +212,9 @@ async def current_principal(
     session: AsyncSession, *, currency_id: int, claims: Claims
 ) -> Principal:
     """Who a verified access token speaks for, checked now (not when it was issued)."""
-    who = await _checked(session, currency_id, claims.sub, claims.tv)
+    who = await check_principal(
+        session, currency_id=currency_id, principal=claims.sub, token_version=claims.tv
+    )
     if who.role != claims.role or who.currency != claims.currency:
         raise Unauthenticated(SIGN_IN_AGAIN)
     return who
@@ -220,9 +266,10 @@ async def _count_pin_failure(
         raise PinLocked(PIN_LOCKED)
 
 
-async def _sign_in(
-    session: AsyncSession, currency_id: int, who: Principal, now: datetime, key: SigningKey
+async def sign_in_as(
+    session: AsyncSession, *, currency_id: int, who: Principal, now: datetime, key: SigningKey
 ) -> Tokens:
+    """Tokens for a principal already proven (by password, PIN, passkey or activation)."""
     token = await refresh_tokens.start_family(
         session, currency_id=currency_id, principal=who.name,
         token_version=who.token_version, now=now,
@@ -238,21 +285,21 @@ def _tokens(who: Principal, refresh_token: str, now: datetime, key: SigningKey) 
     return Tokens(access.token, refresh_token, access.expires_in, who.role, who.name)
 
 
-async def _checked(
-    session: AsyncSession, currency_id: int, principal: str, token_version: int
+async def check_principal(
+    session: AsyncSession, *, currency_id: int, principal: str, token_version: int
 ) -> Principal:
     """The principal if it exists, is active and still has ``token_version``."""
     kind, principal_id = parse_principal(principal)
-    query = _principal_query(kind, currency_id, _table(kind).c.id == principal_id)
+    query = principal_query(kind, currency_id, _table(kind).c.id == principal_id)
     row = await _one(session, query)
     if row is None or row["status"] != "active" or row["token_version"] != token_version:
         raise Unauthenticated(SIGN_IN_AGAIN)
     if kind == "user" and row["role"] not in TOKEN_ROLE:
         raise Unauthenticated(SIGN_IN_AGAIN)
-    return _as_principal(kind, row)
+    return as_principal(kind, row)
 
 
-def _as_principal(kind: Kind, row: sa.RowMapping) -> Principal:
+def as_principal(kind: Kind, row: sa.RowMapping) -> Principal:
     if kind == "resident":
         return Principal(
             kind, row["id"], "resident", row["token_version"], row["currency_code"],
@@ -267,7 +314,7 @@ def _table(kind: Kind) -> sa.Table:
     return user if kind == "user" else resident
 
 
-def _principal_query(kind: Kind, currency_id: int, which: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def principal_query(kind: Kind, currency_id: int, which: sa.ColumnElement[bool]) -> sa.Select[Any]:
     """The user or resident with its currency's code (which tokens carry)."""
     table = _table(kind)
     return (

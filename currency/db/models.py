@@ -8,6 +8,7 @@ from currency.issuance import models as issuance_models
 from currency.ledger import models as ledger_models
 from currency.merchants import models as merchant_models
 from currency.payments import models as payment_models
+from currency.reports import models as report_models
 from currency.residents import models as resident_models
 from currency.settlement import models as settlement_models
 from currency.users import models as user_models
@@ -31,6 +32,7 @@ __all__ = [
     "merchant_models",
     "metadata",
     "payment_models",
+    "report_models",
     "resident_models",
     "settlement_models",
     "user_models",

@@ -6,8 +6,9 @@ through the same services the pages and the API use: rules drafted by one staff 
 and approved by another, charges at the counter with the campaign's premium, points
 granted under their programmes, cards issued with a PIN, payments, a refund, a send, a
 shop paying a shop, an attendance event, bank accounts, and a reversal waiting for its
-second approver. Only the currency, shops, staff and residents are inserted directly:
-enrolment services do not exist yet.
+second approver. Residents are enrolled at the counter and those with a phone activate
+with their letter's code and a PIN, as a resident would. Only the currency, shops and
+staff are inserted directly: enrolment services for them do not exist yet.
 
 - ``data``: the people and places; ``story``: what they do; ``rules``: the rulebook.
 - ``people``, ``shops``: sign-ins, residents, cards, shops and their bank accounts.

@@ -80,7 +80,9 @@ async def load(session: AsyncSession, *, settings: Settings) -> dict[str, Any]:
         session, currency_id=currency_id, shops=shop_rows, staff_id=staff[0],
         secret=settings.secret_key,
     )  # fmt: skip
-    residents = await people.add_residents(session, currency_id, await pins, staff_id=staff[0])
+    residents = await people.add_residents(
+        session, currency_id, await pins, staff_id=staff[0], now=now, secret=settings.secret_key
+    )
     residents = await people.issue_cards(
         session, currency_id=currency_id, people=residents, staff_id=staff[0],
         secret=settings.secret_key,

@@ -1,8 +1,10 @@
 """The demo's people: staff and shop sign-ins, residents, and cards for those without a phone.
 
-Users and residents are inserted directly: there are no enrolment services yet (when
-there are, the demo should enrol through them). Cards and their PINs already go through
-``currency.residents.cards``, as the city office issues them.
+Users are inserted directly (there is no user enrolment service yet). Residents are
+enrolled through the residents service; those with a phone are activated as a resident
+would be, with an activation letter's code (``currency.auth.activation``) and the PIN they
+choose. Cards and their PINs go through ``currency.residents.cards``, as the city office
+issues them.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from currency.auth import activation
 from currency.demo import data
 from currency.demo.town import ResidentRow
 from currency.residents import card_codes, cards
 from currency.residents import service as residents
-from currency.residents.models import resident
 from currency.security import hash_secret
 from currency.users.models import user
 
@@ -34,8 +37,7 @@ class Secret:
 
 @dataclass(frozen=True)
 class Pins:
-    text: dict[str, str]  # by resident name
-    hashed: dict[str, str]  # residents with a phone; cards.set_pin hashes the others'
+    text: dict[str, str]  # by resident name; activation or cards.set_pin hashes them
 
 
 def draw_passwords() -> dict[str, Secret]:
@@ -47,9 +49,7 @@ def draw_passwords() -> dict[str, Secret]:
 
 
 def draw_pins() -> Pins:
-    pins = {p.name: new_pin(p.birth_year) for p in data.RESIDENTS}
-    hashed = {p.name: hash_secret(pins[p.name]) for p in data.RESIDENTS if p.smartphone}
-    return Pins(pins, hashed)
+    return Pins({p.name: new_pin(p.birth_year) for p in data.RESIDENTS})
 
 
 def _secret(text: str) -> Secret:
@@ -105,10 +105,16 @@ async def add_users(
 
 
 async def add_residents(
-    session: AsyncSession, currency_id: int, pins: Pins, *, staff_id: int
+    session: AsyncSession,
+    currency_id: int,
+    pins: Pins,
+    *,
+    staff_id: int,
+    now: datetime,
+    secret: bytes,
 ) -> dict[str, ResidentRow]:
     """Enrolled at the counter (and identity checked for some) through the residents
-    service, as staff would; the PIN each chose at activation is stored as its hash."""
+    service, as staff would; those with a phone activate with their letter's code."""
     rows: dict[str, ResidentRow] = {}
     serials = dict.fromkeys(data.DISTRICTS, 0)
     for person in data.RESIDENTS:
@@ -124,7 +130,11 @@ async def add_residents(
                 session, currency_id=currency_id, resident_number=enrolled.resident_number,
                 staff_id=staff_id, method="運転免許証",
             )  # fmt: skip
-        await _store_pin(session, currency_id, enrolled.id, pins.hashed.get(person.name))
+        if person.smartphone:
+            await _activate(
+                session, currency_id, enrolled.resident_number, pins.text[person.name],
+                staff_id=staff_id, now=now, secret=secret,
+            )  # fmt: skip
         rows[person.name] = ResidentRow(
             person, enrolled.id, enrolled.wallet_account_id, enrolled.resident_number,
             pins.text[person.name],
@@ -132,15 +142,25 @@ async def add_residents(
     return rows
 
 
-async def _store_pin(
-    session: AsyncSession, currency_id: int, resident_id: int, pin_hash: str | None
+async def _activate(
+    session: AsyncSession,
+    currency_id: int,
+    number: str,
+    pin: str,
+    *,
+    staff_id: int,
+    now: datetime,
+    secret: bytes,
 ) -> None:
-    """Activation (issue 5) is not built yet: the demo stores the PIN hash drawn for it."""
-    await session.execute(
-        sa.update(resident)
-        .where(resident.c.currency_id == currency_id, resident.c.id == resident_id)
-        .values(pin_hash=pin_hash)
-    )
+    """The letter printed at the counter, and the resident typing its code and a PIN."""
+    letter = await activation.create(
+        session, currency_id=currency_id, resident_number=number, staff_user_id=staff_id,
+        now=now, secret=secret,
+    )  # fmt: skip
+    await activation.activate(
+        session, currency_id=currency_id, resident_number=number, code=letter.code,
+        new_pin=pin, now=now, ip="demo-loader", secret=secret,
+    )  # fmt: skip
 
 
 async def issue_cards(

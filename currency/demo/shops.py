@@ -1,7 +1,8 @@
 """The demo's shops, and the bank accounts their sales are paid out to.
 
-Shops are inserted directly (there is no merchant enrolment service yet); their bank
-accounts go through ``currency.settlement.bank``, sealed as staff would enter them.
+Shops are onboarded through ``currency.merchants.service`` (audited, codes made there);
+their bank accounts go through ``currency.settlement.bank``, sealed as staff would enter
+them.
 Every bank detail is invented: one bank, a branch per district, account numbers
 ``99000NN``. No payout is made in the demo itself: all demo sales are today's, after the
 last cut-off, so ``meguri settle`` finds them once the next cut-off (the 10th or the
@@ -10,44 +11,31 @@ last cut-off, so ``meguri settle`` finds them once the next cut-off (the 10th or
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import UTC, datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.demo import data
-from currency.demo.people import new_merchant_code, unique
 from currency.demo.town import ShopRow
-from currency.ledger import accounts
-from currency.merchants.models import merchant
+from currency.merchants import service as merchants
 from currency.settlement import bank
 from currency.settlement.zengin import AccountType
 
 BANK_CODE = "0184"
 BANK_NAME = "ｵｵｲﾀ"
+ACTOR = "system:demo"
 
 
 async def add_shops(session: AsyncSession, currency_id: int) -> dict[str, ShopRow]:
+    """Every demo shop, onboarded as city staff would (each with its ledger account)."""
     rows: dict[str, ShopRow] = {}
-    codes: set[str] = set()
     for shop in data.SHOPS:
-        account_id = await accounts.open_account(session, currency_id=currency_id, kind="merchant")
-        code = unique(new_merchant_code, codes)
-        merchant_id = await session.scalar(
-            sa.insert(merchant)
-            .values(
-                currency_id=currency_id,
-                code=code,
-                name=shop.name,
-                name_kana=shop.kana,
-                district=shop.district,
-                category=shop.category,
-                tags=list(shop.tags),
-                is_public_body=shop.public_body,
-                account_id=account_id,
-            )
-            .returning(merchant.c.id)
-        )
-        assert merchant_id is not None
-        rows[shop.key] = ShopRow(shop, merchant_id, account_id, code)
+        made = await merchants.onboard(
+            session, currency_id=currency_id, name=shop.name, name_kana=shop.kana,
+            district=shop.district, category=shop.category, tags=shop.tags,
+            public_body=shop.public_body, actor=ACTOR, now=datetime.now(UTC),
+        )  # fmt: skip
+        rows[shop.key] = ShopRow(shop, made.id, made.account_id, made.code)
     return rows
 
 

@@ -30,11 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.audit import service as audit
 from currency.clock import JAPAN
-from currency.errors import AlreadyDone, InvalidCode, InvalidOperation
+from currency.errors import AlreadyDone, InvalidCode, InvalidOperation, NotFound
 from currency.issuance import grants
 from currency.issuance.grants import GrantResult
 from currency.issuance.models import event as event_table
 from currency.issuance.models import event_claim
+from currency.ledger.models import idempotency as ledger_idempotency
+from currency.ledger.types import Idempotency
 
 PREFIX = "MGE1"
 NOT_OURS = "This QR code is not a Meguri event code."
@@ -104,19 +106,26 @@ async def claim(
     token: str,
     now: datetime,
     secret: bytes,
+    idempotency: Idempotency | None = None,
 ) -> GrantResult:
-    """The event's points for this resident, once; AlreadyDone on a second claim."""
+    """The event's points for this resident, once; AlreadyDone on a second claim.
+
+    With ``idempotency`` (the resident's key), a retry of a claim that went through
+    answers its result again (``replayed``) instead of AlreadyDone, and the key used for
+    another request is refused by the ledger (IdempotencyConflict)."""
     grants.japan_date(now)  # refuses a naive time before anything is compared with it
     event_id, nonce = read_token(token, currency_id=currency_id, secret=secret)
     found = await _event(session, currency_id, event_id)
     if found is None or not hmac.compare_digest(found["nonce"], nonce):
         raise InvalidCode(NOT_OURS)
-    _check_open(found, now)
+    retry = await _key_used(session, currency_id, idempotency)
+    if not retry:
+        _check_open(found, now)
     person = await grants.resident_for_grant(
         session, currency_id=currency_id, number=resident_number
     )
     await _lock_claim(session, currency_id, event_id, person.id)
-    if await _claimed(session, currency_id, event_id, person.id):
+    if not retry and await _claimed(session, currency_id, event_id, person.id):
         raise AlreadyDone("You have already received the points for this event.")
     order = await grants.prepare(
         session, currency_id=currency_id, resident_number=person.number,
@@ -125,8 +134,10 @@ async def claim(
     )  # fmt: skip
     result = await grants.issue(
         session, currency_id=currency_id, order=order, actor=f"resident:{person.number}",
-        idempotency=None, details={"staff": found["created_by"], "event": event_id},
+        idempotency=idempotency, details={"staff": found["created_by"], "event": event_id},
     )  # fmt: skip
+    if result.replayed:
+        return result
     await session.execute(
         sa.insert(event_claim).values(
             currency_id=currency_id, event_id=event_id, resident_id=person.id,
@@ -134,6 +145,35 @@ async def claim(
         )
     )  # fmt: skip
     return result
+
+
+async def list_events(
+    session: AsyncSession, *, currency_id: int, secret: bytes, limit: int = 100
+) -> list[Event]:
+    """The newest events first (by start), each with its claim code."""
+    e = event_table.c
+    query = sa.select(event_table).where(e.currency_id == currency_id)
+    rows = await session.execute(query.order_by(e.starts_at.desc(), e.id.desc()).limit(limit))
+    return [_as_event(currency_id, row, secret) for row in rows.mappings()]
+
+
+async def get_event(
+    session: AsyncSession, *, currency_id: int, event_id: int, secret: bytes
+) -> Event:
+    """One event with its claim code (for its poster); NotFound if not of this currency."""
+    found = await _event(session, currency_id, event_id)
+    if found is None:
+        raise NotFound(f"There is no event {event_id}.")
+    return _as_event(currency_id, found, secret)
+
+
+def _as_event(currency_id: int, row: Any, secret: bytes) -> Event:
+    token = claim_token(currency_id=currency_id, event_id=row["id"], nonce=row["nonce"],
+                        secret=secret)  # fmt: skip
+    return Event(
+        row["id"], row["programme_code"], row["activity_code"], row["name"], row["starts_at"],
+        row["ends_at"], row["created_by"], token,
+    )  # fmt: skip
 
 
 def claim_token(*, currency_id: int, event_id: int, nonce: str, secret: bytes) -> str:
@@ -207,6 +247,22 @@ async def _lock_claim(
     await session.execute(
         sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0)))
     )
+
+
+async def _key_used(
+    session: AsyncSession, currency_id: int, idempotency: Idempotency | None
+) -> bool:
+    """Whether this key was used before: then the ledger answers (replay or conflict)."""
+    if idempotency is None:
+        return False
+    i = ledger_idempotency.c
+    found = await session.scalar(
+        sa.select(sa.literal(True)).where(
+            i.currency_id == currency_id, i.principal == idempotency.principal,
+            i.key == idempotency.key,
+        )
+    )  # fmt: skip
+    return bool(found)
 
 
 async def _claimed(

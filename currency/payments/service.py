@@ -94,19 +94,22 @@ async def refund(
     grace_days: int,
     idempotency: Idempotency | None = None,
     today: date | None = None,
+    approved_by: str | None = None,
 ) -> Posted:
     """A shop gives back (part of) one of its own payments, restoring the payer's lots.
 
     Another shop's payment is "not found": a shop may not even learn that it exists.
+    ``approved_by`` names the owner whose PIN let a clerk (the ``actor``) refund.
     """
     check_amount(amount)
     past = await history.load(session, currency_id=currency_id, operation_id=payment_id)
     if past.kind != "payment" or past.transfers[0].credit != merchant_account_id:
         raise NotFound(f"payment {payment_id} was not found at this shop")
+    approval = {"approved_by": approved_by} if approved_by else {}
     ctx = Context(
         actor=actor,
         idempotency=idempotency,
-        details={"amount": amount},
+        details={"amount": amount, **approval},
         response={"refund_of": payment_id, "amount": amount},
     )
     return await corrections.refund(

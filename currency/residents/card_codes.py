@@ -21,8 +21,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from currency import errors
 from currency.clock import JAPAN
-from currency.errors import AccountUnavailable, InvalidCode, InvalidOperation, NotPermitted
+from currency.errors import AccountUnavailable, InvalidCode, InvalidOperation
 
 PREFIX = "MGC1"
 MAX_PIN_FAILURES = 5  # wrong PINs in a row before the card is locked
@@ -53,8 +54,9 @@ class CardHolder:
     card_number: str
 
 
-class WrongPin(NotPermitted):
-    """The PIN was wrong and the failure counted (commit it anyway: see cards.py)."""
+class WrongPin(errors.WrongPin):
+    """The PIN was wrong and the failure counted (commit it anyway: see cards.py): 422
+    `wrong-pin`, the PIN pad is shown again (not 403: the person may do this)."""
 
     def __init__(self, tries_left: int) -> None:
         self.tries_left = tries_left

@@ -7,6 +7,7 @@ national identifier (マイナンバー) is ever stored.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from currency.errors import AlreadyDone, InvalidOperation, NotFound
 from currency.ledger import accounts
 from currency.ledger.models import account
 from currency.residents import numbers
-from currency.residents.models import resident
+from currency.residents.models import card, resident
 
 VERIFIED = 2
 Status = Literal["active", "suspended"]
@@ -171,3 +172,115 @@ async def _audit(
         session, currency_id=currency_id, actor=f"staff:{staff_id}", action=action,
         target=f"resident:{number}", before=before, after=after, reason=reason,
     )  # fmt: skip
+
+
+# --- looking residents up at the counter ---------------------------------------------------
+
+PAGE = 50
+_HIRAGANA = range(ord("ぁ"), ord("ゖ") + 1)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a counter clerk needs to pick the right person: no birth year, no wallet."""
+
+    id: int
+    resident_number: str
+    name: str
+    name_kana: str | None
+    district: str
+    status: str
+    verification_level: int
+    card_status: str | None  # of the latest card: active, blocked, replaced; None: no card
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Found]
+    next_cursor: str | None  # None on the last page
+
+
+def folded(text: str) -> str:
+    """How names are compared: NFKC (full/half width as one), no blanks, lower case."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def katakana(text: str) -> str:
+    """Hiragana as katakana, so 「さいき」 finds the kana 「サイキ」."""
+    return "".join(chr(ord(ch) + 0x60) if ord(ch) in _HIRAGANA else ch for ch in text)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    currency_id: int,
+    q: str | None = None,
+    district: str | None = None,
+    status: Status | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE,
+) -> Page:
+    """Residents whose number is ``q`` (exactly, as typed at the counter) or whose name or
+    kana contains it (width, case and blanks ignored), in enrolment order, a page at a time."""
+    after = _after(cursor)
+    r = resident.c
+    query = sa.select(*_found_columns()).where(r.currency_id == currency_id, r.id > after)
+    if q and q.strip():
+        query = query.where(_matches(q))
+    if district:
+        query = query.where(r.district == district.strip())
+    if status:
+        query = query.where(r.status == status)
+    rows = (await session.execute(query.order_by(r.id).limit(limit + 1))).mappings().all()
+    items = [Found(**row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, str(items[-1].id) if more else None)
+
+
+async def record_view(
+    session: AsyncSession, *, currency_id: int, resident_number: str, actor: str
+) -> None:
+    """Who opened whose record: a city answers a resident who asks who looked them up."""
+    await audit.record(
+        session, currency_id=currency_id, actor=actor, action="resident.viewed",
+        target=f"resident:{numbers.canonical(resident_number)}",
+    )  # fmt: skip
+
+
+def _after(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidOperation("This page cursor is not one of ours; start from the first page.")
+    return int(cursor)
+
+
+def _fold(column: Any) -> Any:
+    nfkc = sa.func.normalize(column, sa.literal_column("NFKC"))
+    return sa.func.lower(sa.func.regexp_replace(nfkc, r"\s", "", "g"))
+
+
+def _matches(q: str) -> Any:
+    r = resident.c
+    wanted = folded(q)
+    by_name = _fold(r.name).contains(wanted, autoescape=True)
+    by_kana = sa.or_(
+        _fold(r.name_kana).contains(wanted, autoescape=True),
+        _fold(r.name_kana).contains(katakana(wanted), autoescape=True),
+    )
+    return sa.or_(r.resident_number == numbers.canonical(q), by_name, by_kana)
+
+
+def _found_columns() -> list[Any]:
+    r = resident.c
+    latest = (
+        sa.select(card.c.status)
+        .where(card.c.currency_id == r.currency_id, card.c.resident_id == r.id)
+        .order_by(card.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        r.id, r.resident_number, r.name, r.name_kana, r.district, r.status,
+        r.verification_level, latest.label("card_status"),
+    ]  # fmt: skip

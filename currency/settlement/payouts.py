@@ -15,17 +15,22 @@ is safe, and the files of a period can be compared with what was sent.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from currency.audit import service as audit
 from currency.errors import InvalidOperation, NotFound
 from currency.settings import Settings
 from currency.settlement import bank, payout_csv, zengin
 from currency.settlement import service as settlements
 from currency.settlement.payout_csv import PayoutLine
 from currency.settlement.repository import Settlement
+
+FileKind = Literal["zengin", "csv"]
 
 
 class PayoutBlocked(InvalidOperation, zengin.PayoutFileError):
@@ -75,6 +80,29 @@ async def payout_files(
     on = transfer_on or max(s.payout_on for s in owed)
     bank_file = zengin.write(remitter(settings), [line.payee for line in lines], transfer_on=on)
     return bank_file, payout_csv.write(lines, transfer_on=on)
+
+
+async def download(
+    session: AsyncSession,
+    *,
+    currency_id: int,
+    period_end: date,
+    settings: Settings,
+    kind: FileKind,
+    actor: str,
+) -> bytes:
+    """One of the period's payout files, for a person to take away: recorded in the audit
+    log (who, which file, its SHA-256), since it holds every payee's bank account."""
+    bank_file, sheet = await payout_files(
+        session, currency_id=currency_id, period_end=period_end, settings=settings
+    )
+    data = bank_file if kind == "zengin" else sheet
+    await audit.record(
+        session, currency_id=currency_id, actor=actor, action="settlement.file.download",
+        target=f"settlement-period:{period_end.isoformat()}",
+        after={"file": kind, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+    )  # fmt: skip
+    return data
 
 
 async def payout_lines(

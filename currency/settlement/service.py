@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.audit import service as audit
-from currency.errors import InvalidOperation
+from currency.errors import InvalidOperation, NotFound
 from currency.issuance import policy, rulebook
 from currency.issuance.schedule import SettlementPeriod, settlement_period
 from currency.issuance.standing_rules import MerchantFee, SettlementSchedule
@@ -56,6 +56,7 @@ __all__ = [
     "Figures",
     "Settlement",
     "Terms",
+    "by_id",
     "figures",
     "for_period",
     "get",
@@ -215,6 +216,14 @@ async def get(
         settlement.c.period_end == period_end,
     )  # fmt: skip
     return found[0] if found else None
+
+
+async def by_id(session: AsyncSession, *, currency_id: int, settlement_id: int) -> Settlement:
+    """One settlement by its id; NotFound if it is not of this currency."""
+    found = await repository.select(session, currency_id, settlement.c.id == settlement_id)
+    if not found:
+        raise NotFound(f"There is no settlement {settlement_id}.")
+    return found[0]
 
 
 async def for_period(

@@ -260,7 +260,7 @@ class TestNoPersonalDataInLogs:
         paid = await till.pay({"card": {"qr": qr, "pin": PIN}, "amount": 700})
         wrong = await till.pay({"card": {"qr": qr, "pin": "9051"}, "amount": 700})
         assert (signed_in.status_code, refreshed.status_code, paid.status_code) == (200, 200, 201)
-        assert wrong.status_code == 403, wrong.text  # "the PIN is not right"
+        assert wrong.status_code == 422, wrong.text  # `wrong-pin`: the PIN pad again
         logged = everything_logged(caplog, json_log)
         assert len(request_lines(json_log)) >= 6
         bearer = till.headers["Authorization"].split()[1]

@@ -298,11 +298,9 @@ def _used_messages() -> set[str]:
 def _catalogue(locale: str) -> dict[str, str]:
     """The shell's catalogue and every page set's own, as the app merges them."""
     merged: dict[str, str] = {}
-    for directory in web.CATALOGUE_DIRS:
-        path = directory / locale / "LC_MESSAGES" / "messages.po"
-        if path.exists():
-            with path.open("rb") as po:
-                merged |= {m.id: m.string for m in read_po(po) if m.id}
+    for path in web.catalogue_files(locale):
+        with path.open("rb") as po:
+            merged |= {m.id: m.string for m in read_po(po) if m.id}
     return merged
 
 

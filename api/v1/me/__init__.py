@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.v1.me import history, payments, transfers, wallet
+from api.v1.me import card, event_claims, history, payments, transfers, wallet
 
 router = APIRouter(tags=["resident"])
-for part in (wallet, history, payments, transfers):
+for part in (wallet, history, payments, transfers, card, event_claims):
     # The prefix goes here, not on this router: GET /v1/me itself has an empty path.
     router.include_router(part.router, prefix="/v1/me")
 

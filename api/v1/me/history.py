@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1.me.common import REFUSALS, Resident, Session, currency_of, wallet_of
@@ -27,6 +27,35 @@ class Entry(BaseModel):
 
 
 class HistoryPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "operation_id": 120034,
+                            "kind": "payment",
+                            "amount": -1200,
+                            "by_kind": {"coin": -1000, "point": -200},
+                            "counterpart_kind": "shop",
+                            "counterpart": "さいき鮮魚店",
+                            "created_at": "2026-11-26T10:02:03+09:00",
+                        },
+                        {
+                            "operation_id": 119870,
+                            "kind": "charge",
+                            "amount": 11000,
+                            "by_kind": {"coin": 11000},
+                            "counterpart_kind": "city",
+                            "counterpart": None,
+                            "created_at": "2026-11-20T09:15:00+09:00",
+                        },
+                    ],
+                    "next_cursor": "eyJiZWZvcmUiOjExOTg3MH0",
+                }
+            ]
+        }
+    )
     items: list[Entry]
     next_cursor: str | None  # null on the last page
 

@@ -25,6 +25,18 @@ MAX_AMOUNT = 10_000_000
 
 
 class PaymentToken(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "MGP1.…",
+                    "expires_at": "2026-11-26T10:04:03+09:00",
+                    "qr_svg": "data:image/svg+xml;base64,PHN2Zy…",
+                    "qr_png": "data:image/png;base64,iVBORw0KGgo…",
+                }
+            ]
+        }
+    )
     token: str  # what the QR holds: MGP1.…
     expires_at: datetime
     qr_svg: str  # data:image/svg+xml;base64,…
@@ -36,7 +48,12 @@ class PaymentRequest(BaseModel):
     ``s`` of the scanned /m/{code}?s= link), or the full text of a shop's code for a fixed
     amount (``payment_request``, no amount)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"merchant_code": "M0042", "amount": 1200, "link_mac": "k3J9xQ2a"}]
+        },
+    )
     merchant_code: str | None = Field(default=None, min_length=1, max_length=64)
     amount: int | None = Field(default=None, strict=True, ge=1, le=MAX_AMOUNT)
     link_mac: str | None = Field(default=None, min_length=1, max_length=64)
@@ -58,6 +75,18 @@ class Shop(BaseModel):
 
 
 class Payment(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 120034,
+                    "amount": 1200,
+                    "merchant": {"name": "さいき鮮魚店", "district": "佐伯"},
+                    "created_at": "2026-11-26T10:02:03+09:00",
+                }
+            ]
+        }
+    )
     operation_id: int
     amount: int
     merchant: Shop

@@ -18,12 +18,27 @@ router = APIRouter()
 
 
 class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to_resident_number": "S00067890", "amount": 500}]},
+    )
     to_resident_number: str = Field(min_length=1, max_length=64)
     amount: int = Field(strict=True, ge=1, le=10_000_000)
 
 
 class Transfer(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 120101,
+                    "amount": 500,
+                    "to": "*****7890",
+                    "created_at": "2026-11-26T10:02:03+09:00",
+                }
+            ]
+        }
+    )
     operation_id: int
     amount: int
     to: str  # the number as the sender typed it, masked but for its last 4 characters

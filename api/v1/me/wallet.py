@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1.me.common import REFUSALS, Resident, Session, currency_of, wallet_of
@@ -18,6 +18,18 @@ router = APIRouter()
 
 
 class Me(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S00012345",
+                    "name": "佐伯 花子",
+                    "district": "上浦",
+                    "verification_level": 2,
+                }
+            ]
+        }
+    )
     resident_number: str
     name: str
     district: str
@@ -33,6 +45,32 @@ class Lot(BaseModel):
 
 
 class Wallet(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "balance": 12600,
+                    "spendable": {"coin": 11000, "point": 1600},
+                    "lots": [
+                        {
+                            "kind": "coin",
+                            "amount": 11000,
+                            "expires_on": "2027-03-31",
+                            "allowed_tags": None,
+                            "allowed_districts": None,
+                        },
+                        {
+                            "kind": "point",
+                            "amount": 1600,
+                            "expires_on": "2027-01-31",
+                            "allowed_tags": ["food"],
+                            "allowed_districts": ["蒲江"],
+                        },
+                    ],
+                }
+            ]
+        }
+    )
     balance: int
     spendable: dict[str, int]
     lots: list[Lot]

@@ -22,11 +22,24 @@ SVG = "image/svg+xml"
 
 
 class PaymentRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 2500}]})
     amount: int = Field(strict=True, ge=1, le=MAX_AMOUNT)
 
 
 class PaymentRequestOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "MGR1.…",
+                    "amount": 2500,
+                    "expires_at": "2026-11-26T10:07:03+09:00",
+                    "qr_svg": "data:image/svg+xml;base64,PHN2Zy…",
+                    "qr_png": "data:image/png;base64,iVBORw0KGgo…",
+                }
+            ]
+        }
+    )
     text: str  # what the QR holds: MGR1.…
     amount: int
     expires_at: datetime
@@ -80,12 +93,30 @@ async def poster(
 ) -> Response:
     """The counter poster (A4, SVG): the shop's printed code, its registered name and
     district, and how to pay by scanning it."""
+    shop = at.shop
+    return await poster_response(
+        session, settings, currency_id=at.currency_id, code=shop.code, name=shop.name,
+        district=shop.district, file_id=shop.id,
+    )  # fmt: skip
+
+
+async def poster_response(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    currency_id: int,
+    code: str,
+    name: str,
+    district: str,
+    file_id: int,
+) -> Response:
+    """A shop's poster as an SVG answer (the shop's own, or staff printing it for them)."""
     link = codes.shop_link(
-        base_url=settings.base_url, merchant_code=at.shop.code, secret=settings.secret_key
+        base_url=settings.base_url, merchant_code=code, secret=settings.secret_key
     )
-    name = await _currency_name(session, at.currency_id)
-    svg = qr_render.shop_poster_svg(link, at.shop.name, at.shop.district, currency_name=name)
-    disposition = f'inline; filename="poster-{at.shop.id}.svg"'
+    currency_name = await _currency_name(session, currency_id)
+    svg = qr_render.shop_poster_svg(link, name, district, currency_name=currency_name)
+    disposition = f'inline; filename="poster-{file_id}.svg"'
     return Response(svg, media_type=SVG, headers={"Content-Disposition": disposition})
 
 

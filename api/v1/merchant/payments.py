@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps, idempotency
 from api.v1.merchant.shop import KEYED, AtShop, Session, in_japan, mark_replay, shop_user
-from currency.errors import NotPermitted
+from currency import errors
 from currency.ledger.types import Idempotency, Posted
 from currency.merchants import sales
 from currency.payments import codes
@@ -66,14 +66,15 @@ class PaymentTaken(BaseModel):
     response_model=PaymentTaken,
     responses={
         **KEYED,
-        403: {"description": "Not a shop user, or a wrong card PIN (`not-permitted`)."},
+        403: {"description": "Not a shop user (`not-permitted`)."},
         404: {"description": "The card is not registered (`not-found`)."},
         409: {"description": "Not enough balance this shop accepts (`insufficient-balance`, "
               "with `spendable` and `total`); the wallet, card or shop cannot be used now "
               "(`account-unavailable`)."},
         422: {"description": "An altered, expired, used or foreign code or card "
               "(`invalid-code`); over a wallet limit (`limit-exceeded`); a bad request "
-              "(`validation`); the key reused for another request (`idempotency-key-reused`)."},
+              "(`validation`); the key reused for another request (`idempotency-key-reused`); "
+              "a wrong card PIN (`wrong-pin`: let the holder type it again)."},
         423: {"description": "The card is locked after too many wrong PINs (`pin-locked`)."},
     },
 )  # fmt: skip
@@ -117,7 +118,7 @@ async def _card_holder(checks: AsyncSession, at: AtShop, card: Card, secret: byt
     except PinLocked:
         raise PinLocked(LOCKED) from None
     except WrongPin:
-        raise NotPermitted(WRONG_PIN) from None
+        raise errors.WrongPin(WRONG_PIN) from None
     finally:
         await checks.commit()
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps, idempotency
+from api.v1.merchant.owner import owner_approval
 from api.v1.merchant.shop import (
     KEYED,
     REFUSALS,
@@ -17,7 +18,6 @@ from api.v1.merchant.shop import (
     Session,
     in_japan,
     mark_replay,
-    owner,
     shop_user,
 )
 from currency import clock
@@ -48,6 +48,30 @@ class Payment(BaseModel):
 
 
 class PaymentDetail(Payment):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 120034,
+                    "amount": 1200,
+                    "by_kind": {"coin": 1000, "point": 200},
+                    "created_at": "2026-11-26T10:02:03+09:00",
+                    "refunded": 300,
+                    "reversed": False,
+                    "kept": 900,
+                    "refundable": 900,
+                    "refunds": [
+                        {
+                            "operation_id": 120090,
+                            "amount": 300,
+                            "created_at": "2026-11-26T11:30:00+09:00",
+                            "reversed": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     refundable: int
     refunds: list[Refund]
 
@@ -60,6 +84,37 @@ class Totals(BaseModel):
 
 
 class Sales(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-11-01",
+                    "to": "2026-11-26",
+                    "totals": {"count": 2, "amount": 4200, "refunded": 300, "kept": 3900},
+                    "payments": [
+                        {
+                            "operation_id": 120034,
+                            "amount": 1200,
+                            "by_kind": {"coin": 1000, "point": 200},
+                            "created_at": "2026-11-26T10:02:03+09:00",
+                            "refunded": 300,
+                            "reversed": False,
+                            "kept": 900,
+                        },
+                        {
+                            "operation_id": 120050,
+                            "amount": 3000,
+                            "by_kind": {"coin": 3000},
+                            "created_at": "2026-11-26T10:02:03+09:00",
+                            "refunded": 0,
+                            "reversed": False,
+                            "kept": 3000,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
     from_: date = Field(serialization_alias="from")
     to: date
     totals: Totals
@@ -67,11 +122,27 @@ class Sales(BaseModel):
 
 
 class RefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 300}]})
     amount: int = Field(strict=True, ge=1, le=MAX_AMOUNT)
+    owner_pin: str | None = Field(
+        default=None, min_length=1, max_length=12,
+        description="A clerk's refund: the owner's refund PIN, typed by the owner",
+    )  # fmt: skip
 
 
 class RefundMade(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 120090,
+                    "refund_of": 120034,
+                    "amount": 300,
+                    "created_at": "2026-11-26T11:30:00+09:00",
+                }
+            ]
+        }
+    )
     operation_id: int
     refund_of: int
     amount: int
@@ -139,32 +210,40 @@ async def get_payment(
     response_model=RefundMade,
     responses={
         **KEYED,
-        403: {"description": "Only the shop's owner refunds (`not-permitted`)."},
+        403: {"description": "A clerk without the owner's PIN, or a shop whose owner has "
+              "set no PIN (`not-permitted`)."},
         404: {"description": "No such payment at this shop (`not-found`)."},
         409: {"description": "The shop holds less than the refund, e.g. after a payout "
               "(`insufficient-balance`)."},
         422: {"description": "More than is left to refund, or a payment the city reversed "
               "(`invalid-operation`); a bad amount (`validation`); the key reused for "
-              "another request (`idempotency-key-reused`)."},
+              "another request (`idempotency-key-reused`); the owner's PIN is not right "
+              "(`wrong-pin`: show the PIN pad again)."},
+        429: {"description": "Five wrong owner PINs at this shop in 15 minutes "
+              "(`rate-limited`, with Retry-After)."},
     },
 )  # fmt: skip
 async def refund(
     body: RefundRequest,
     response: Response,
     payment_id: int = PaymentId,
-    at: AtShop = Depends(owner),
+    at: AtShop = Depends(shop_user),
     key: str = Depends(idempotency.required_key),
     session: AsyncSession = Session,
+    checks: AsyncSession = Depends(deps.get_session_kept_on_error, scope="function"),
     settings: Settings = Depends(deps.settings_of),
 ) -> RefundMade:
     """Give back (part of) a payment to the wallet it came from, restoring the very coins
-    and points that were spent. Only the owner may refund (a clerk with the owner's PIN is
-    still to come). A retry with the same Idempotency-Key refunds once."""
-    request = {"payment_id": payment_id, **body.model_dump()}
+    and points that were spent. The owner refunds; a clerk refunds with the owner's PIN
+    (`owner_pin`), and the refund records both. A retry with the same Idempotency-Key
+    refunds once (the PIN is not part of what a retry must repeat, and is never stored)."""
+    approved_by = await owner_approval(checks, at, body.owner_pin)
+    request = {"payment_id": payment_id, **body.model_dump(exclude={"owner_pin"})}
     posted = await payments.refund(
         session, currency_id=at.currency_id, merchant_account_id=at.shop.account_id,
         payment_id=payment_id, amount=body.amount, actor=at.who.name,
         grace_days=settings.refund_grace_days, idempotency=idempotency.of(at.who, key, request),
+        approved_by=approved_by,
     )  # fmt: skip
     mark_replay(response, posted.replayed)
     made = await sales.refund(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from currency.issuance import bulk
 from currency.issuance.grant_csv import Problem
@@ -35,6 +35,48 @@ class TotalsView(BaseModel):
 
 
 class PreviewView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "programme": "volunteer-2026",
+                    "sha256": "9f2c…e1",
+                    "encoding": "cp932",
+                    "ignored_columns": ["備考"],
+                    "imported_at": None,
+                    "totals": {"rows": 2, "ok": 1, "errors": 1, "points": 500},
+                    "rows": [
+                        {
+                            "line": 2,
+                            "resident_number": "S00012345",
+                            "activity": "蒲江海岸清掃",
+                            "points": 500,
+                            "on": "2026-11-23",
+                            "ok": True,
+                            "problems": [],
+                            "warnings": [],
+                        },
+                        {
+                            "line": 3,
+                            "resident_number": "S00099999",
+                            "activity": "蒲江海岸清掃",
+                            "points": 500,
+                            "on": "2026-11-23",
+                            "ok": False,
+                            "problems": [
+                                {
+                                    "code": "unknown-resident",
+                                    "ja": "この住民番号は登録されていません",
+                                    "en": "No resident has this number",
+                                }
+                            ],
+                            "warnings": [],
+                        },
+                    ],
+                }
+            ]
+        }
+    )
     programme: str
     sha256: str
     encoding: str
@@ -47,6 +89,13 @@ class PreviewView(BaseModel):
 class CommitView(BaseModel):
     """The same for a retry: the programme, the file's hash and what it granted."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"programme": "volunteer-2026", "sha256": "9f2c…e1", "rows": 1, "points": 500}
+            ]
+        }
+    )
     programme: str
     sha256: str
     rows: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +11,7 @@ from api.v1.staff import profiles
 from api.v1.staff.common import REFUSALS, Acting, Session, currency_of
 from currency.auth.login import Principal
 from currency.payments import qr_render
-from currency.residents import cards
+from currency.residents import card_desk, cards
 from currency.settings import Settings
 
 router = APIRouter()
@@ -40,6 +38,22 @@ class NewPin(BaseModel):
 
 class Done(BaseModel):
     done: str
+
+
+class Reissue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="lost, damaged …")
+
+
+class Unlock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checked_identity: bool = Field(
+        strict=True, description="true: the resident is at the counter and their identity "
+        "document was checked. Refused without it."
+    )  # fmt: skip
+
+
+CardNumber = Path(min_length=1, max_length=40, description="Spaces are ignored.")
 
 
 @router.post(
@@ -83,9 +97,9 @@ async def block(
     session: AsyncSession = Session,
 ) -> Done:
     """The card stops working at once; the balance stays in the resident's wallet."""
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", card_number) if ch.isdigit())
     await cards.block_card(
-        session, currency_id=await currency_of(session, who), card_number=digits,
+        session, currency_id=await currency_of(session, who),
+        card_number=card_desk.digits_of(card_number),
         reason=body.reason, actor=f"staff:{who.id}",
     )  # fmt: skip
     return Done(done="blocked")
@@ -107,3 +121,60 @@ async def reset_pin(
         pin=body.pin, staff_id=who.id,
     )  # fmt: skip
     return Done(done="pin-set")
+
+
+@router.post(
+    "/cards/{card_number}/reissue",
+    status_code=201,
+    response_model=IssuedCard,
+    responses={
+        **REFUSALS,
+        404: {"description": "No such card (`not-found`)."},
+        409: {"description": "The card was already replaced by a newer one (`already-done`), "
+              "or the resident is not active (`account-unavailable`)."},
+        422: {"description": "No reason given."},
+    },
+)  # fmt: skip
+async def reissue(
+    body: Reissue,
+    card_number: str = CardNumber,
+    who: Principal = Acting,
+    session: AsyncSession = Session,
+    settings: Settings = Depends(deps.settings_of),
+) -> IssuedCard:
+    """A new card instead of this one, which stops working now if it still worked (lost,
+    damaged): both in one transaction. The PIN and the wallet stay the resident's."""
+    currency_id = await currency_of(session, who)
+    done = await card_desk.reissue(
+        session, currency_id=currency_id, card_number=card_number, staff_id=who.id,
+        secret=settings.secret_key, reason=body.reason,
+    )  # fmt: skip
+    card = done.card
+    sheet = qr_render.card_sheet_svg(card.qr, done.resident_name, card.printed_number)
+    return IssuedCard(card_number=card.printed_number, qr=card.qr, sheet_svg=sheet)
+
+
+@router.post(
+    "/cards/{card_number}/unlock",
+    response_model=Done,
+    responses={
+        **REFUSALS,
+        404: {"description": "No such card (`not-found`)."},
+        409: {"description": "The card is not locked (`already-done`)."},
+        422: {"description": "`checked_identity` is not true (`invalid-operation`)."},
+    },
+)  # fmt: skip
+async def unlock(
+    body: Unlock,
+    card_number: str = CardNumber,
+    who: Principal = Acting,
+    session: AsyncSession = Session,
+) -> Done:
+    """After 5 wrong PINs: the card works again with the same PIN. Only with the resident
+    at the counter and their identity checked (``checked_identity: true``); audited. To
+    choose a new PIN instead, use ``POST /v1/staff/residents/{number}/pin``."""
+    await card_desk.unlock(
+        session, currency_id=await currency_of(session, who), card_number=card_number,
+        staff_id=who.id, checked_identity=body.checked_identity,
+    )  # fmt: skip
+    return Done(done="unlocked")

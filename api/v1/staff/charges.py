@@ -18,7 +18,19 @@ router = APIRouter()
 
 
 class ChargeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S00012345",
+                    "yen": 10000,
+                    "channel": "counter",
+                    "reference": "上浦支所 窓口 No.12",
+                }
+            ]
+        },
+    )
     resident_number: str = Field(min_length=1, max_length=64)
     yen: int = Field(strict=True, ge=1, le=10_000_000)
     channel: Literal["counter", "kiosk"]

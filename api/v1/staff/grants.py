@@ -24,7 +24,21 @@ router = APIRouter()
 
 
 class GrantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S00012345",
+                    "programme": "volunteer-2026",
+                    "activity": "蒲江海岸清掃",
+                    "points": 500,
+                    "note": None,
+                    "on": "2026-11-23",
+                }
+            ]
+        },
+    )
     resident_number: str = Field(min_length=1, max_length=64)
     programme: str = Field(min_length=1, max_length=64)
     activity: str = Field(min_length=1, max_length=100)
@@ -34,6 +48,22 @@ class GrantRequest(BaseModel):
 
 
 class Grant(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 120200,
+                    "lot_id": 8801,
+                    "resident_number": "S00012345",
+                    "programme": "volunteer-2026",
+                    "activity": "蒲江海岸清掃",
+                    "points": 500,
+                    "on": "2026-11-23",
+                    "expires_on": "2027-05-31",
+                }
+            ]
+        }
+    )
     operation_id: int
     lot_id: int
     resident_number: str

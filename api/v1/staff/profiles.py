@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency import clock
@@ -41,6 +41,42 @@ class WalletView(BaseModel):
 
 
 class Profile(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S00012345",
+                    "name": "佐伯 花子",
+                    "name_kana": "サイキ ハナコ",
+                    "district": "上浦",
+                    "birth_year": 1948,
+                    "has_smartphone": False,
+                    "verification_level": 2,
+                    "status": "active",
+                    "pin_set": True,
+                    "pin_locked": False,
+                    "card": {
+                        "card_number": "6012 3456 7890 1234",
+                        "status": "active",
+                        "block_reason": None,
+                    },
+                    "wallet": {
+                        "balance": 12600,
+                        "spendable": {"coin": 11000, "point": 1600},
+                        "lots": [
+                            {
+                                "kind": "coin",
+                                "amount": 11000,
+                                "expires_on": "2027-03-31",
+                                "allowed_tags": None,
+                                "allowed_districts": None,
+                            }
+                        ],
+                    },
+                }
+            ]
+        }
+    )
     resident_number: str
     name: str
     name_kana: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,24 @@ Number = Path(min_length=1, max_length=64, description="The resident number.")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No resident has this number (`not-found`)."}
 }
+
+
+class Listed(BaseModel):
+    """A search result: what a counter clerk needs to pick the right person, nothing more
+    (no birth year, no wallet: open the resident for those, which is audited)."""
+
+    resident_number: str
+    name: str
+    name_kana: str | None
+    district: str
+    status: str  # active, suspended
+    verification_level: int  # 1 enrolled, 2 identity checked at the counter
+    card_status: str | None  # latest card: active, blocked, replaced; null: no card
+
+
+class ResidentPage(BaseModel):
+    items: list[Listed]
+    next_cursor: str | None  # pass back as ``cursor``; null on the last page
 
 
 class Enrolment(BaseModel):
@@ -59,12 +77,51 @@ async def enrol(
     return await profiles.profile(session, currency_id, done.resident_number)
 
 
+@router.get(
+    "/residents",
+    response_model=ResidentPage,
+    responses={**REFUSALS, 422: {"description": "A cursor that is not one of ours."}},
+)
+async def search(
+    q: str | None = Query(
+        None,
+        max_length=100,
+        description="A resident number (exact; "
+        "hyphens, blanks and full-width ignored) or part of a name or kana.",
+    ),
+    district: str | None = Query(None, max_length=50),
+    status: Literal["active", "suspended"] | None = Query(None),
+    cursor: str | None = Query(None, max_length=20),
+    limit: int = Query(50, ge=1, le=100),
+    who: Principal = Reading,
+    session: AsyncSession = Session,
+) -> ResidentPage:
+    """Residents matching ``q`` (number exactly, or name or kana containing it, full- and
+    half-width alike, hiragana finding katakana), ``district`` and ``status``, in enrolment
+    order. List pages are not audited; opening one resident is."""
+    found = await residents.search(
+        session, currency_id=await currency_of(session, who), q=q, district=district,
+        status=status, cursor=cursor, limit=limit,
+    )  # fmt: skip
+    items = [Listed.model_validate(x, from_attributes=True) for x in found.items]
+    return ResidentPage(items=items, next_cursor=found.next_cursor)
+
+
 @router.get("/residents/{number}", response_model=Profile, responses={**REFUSALS, **NOT_FOUND})
 async def resident(
     number: str = Number, who: Principal = Reading, session: AsyncSession = Session
 ) -> Profile:
-    """The resident's record, latest card and wallet (lots soonest-expiring first)."""
-    return await profiles.profile(session, await currency_of(session, who), number)
+    """The resident's record, latest card and wallet (lots soonest-expiring first). Each
+    opening is audited (``resident.viewed``): the city can say who looked up whom."""
+    currency_id = await currency_of(session, who)
+    found = await profiles.profile(session, currency_id, number)
+    await residents.record_view(
+        session,
+        currency_id=currency_id,
+        resident_number=found.resident_number,
+        actor=f"staff:{who.id}",
+    )
+    return found
 
 
 @router.post(

@@ -27,17 +27,44 @@ DECIDING = {
 
 
 class ReversalAsked(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"operation_id": 120034, "reason": "さいき鮮魚店で二重に決済されたため"}]
+        },
+    )
     operation_id: int = Field(strict=True, ge=1)
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class Rejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "返金で対応済みのため"}]}
+    )
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class Reversal(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "operation_id": 120034,
+                    "operation_kind": "payment",
+                    "amount": 1200,
+                    "reason": "さいき鮮魚店で二重に決済されたため",
+                    "requested_by": 12,
+                    "requested_at": "2026-11-26T10:02:03+09:00",
+                    "status": "pending",
+                    "decided_by": None,
+                    "decided_at": None,
+                    "decision_reason": None,
+                    "reversal_operation_id": None,
+                }
+            ]
+        }
+    )
     id: int
     operation_id: int
     operation_kind: str

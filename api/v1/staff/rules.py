@@ -30,18 +30,64 @@ DECIDING = {
 
 
 class DraftRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule": {
+                        "kind": "charge_premium",
+                        "code": "premium-2026-winter",
+                        "name": {"ja": "年末プレミアム", "en": "Year-end premium"},
+                        "rate_bp": 2000,
+                        "premium_kind": "point",
+                        "cap_per_resident": 6000,
+                        "budget": 5000000,
+                        "starts_at": "2026-12-01T00:00:00+09:00",
+                        "ends_at": "2027-01-01T00:00:00+09:00",
+                        "channels": ["counter", "kiosk"],
+                    },
+                    "starts_at": "2026-12-01T00:00:00+09:00",
+                    "note": "年末プレミアム 20%",
+                }
+            ]
+        },
+    )
     rule: Rule = Field(description="The rule itself; its ``kind`` says which schema applies.")
     starts_at: AwareDatetime
     note: str | None = Field(default=None, max_length=1000)
 
 
 class Rejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "予算額が議会承認額と異なります"}]},
+    )
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class RuleVersion(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 31,
+                    "kind": "charge_premium",
+                    "code": "premium-2026-winter",
+                    "version": 2,
+                    "status": "draft",
+                    "rule": {"rate_percent": 20, "budget": 5000000},
+                    "starts_at": "2026-12-01T00:00:00+09:00",
+                    "note": "年末プレミアム 20%",
+                    "drafted_by": 12,
+                    "drafted_at": "2026-11-26T10:02:03+09:00",
+                    "decided_by": None,
+                    "decided_at": None,
+                    "reason": None,
+                }
+            ]
+        }
+    )
     id: int
     kind: str
     code: str

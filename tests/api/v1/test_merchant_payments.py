@@ -155,7 +155,7 @@ class TestPayByCard:
     async def test_a_wrong_pin_is_a_plain_refusal_that_counts(self, till: Till) -> None:
         holder = await till.customer(coins=3_000)
         r = await till.pay({"card": {"qr": await till.card(holder), "pin": "9051"}, "amount": 700})
-        body = problem(r, 403, "not-permitted")
+        body = problem(r, 422, "wrong-pin")
         assert body["detail"] == "The PIN is not right. Please ask the customer to enter it again."
         assert (await resident_row(till.books, holder.id))["pin_failures"] == 1
         assert await till.balance(holder.wallet) == 3_000
@@ -168,7 +168,7 @@ class TestPayByCard:
         answers = [
             await till.pay({"card": {"qr": qr, "pin": "9051"}, "amount": 700}) for _ in range(5)
         ]
-        assert [a.status_code for a in answers] == [403, 403, 403, 403, 423]
+        assert [a.status_code for a in answers] == [422, 422, 422, 422, 423]
         locked = problem(answers[-1], 423, "pin-locked")
         assert "city office" in str(locked["detail"])
         assert not re.search(r"\d", str(locked["detail"]) + str(locked["title"])), "no count"
@@ -253,7 +253,7 @@ async def test_wrong_pins_are_kept_although_each_payment_is_refused(
             return r.status_code
 
         assert await pay(PIN) == 201
-        assert [await pay("9051") for _ in range(5)] == [403, 403, 403, 403, 423]
+        assert [await pay("9051") for _ in range(5)] == [422, 422, 422, 422, 423]
         assert await pay(PIN) == 423
     async with sessions() as session:
         books.session = session

@@ -190,7 +190,7 @@ class TestRefund:
         problem(await refund(till, paid, 300), 422, "invalid-operation")
         assert await till.balance(payer.wallet) == 4_800
 
-    async def test_a_clerk_may_not_refund_yet(self, till: Till) -> None:
+    async def test_a_clerk_may_not_refund_without_the_owners_pin(self, till: Till) -> None:
         payer = await till.customer(coins=5_000)
         paid = await till.paid(payer, 1_000)
         r = await till.client.post(

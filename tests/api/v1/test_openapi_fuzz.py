@@ -2,20 +2,18 @@
 and every answer must match the schema the OpenAPI documents for its status.
 
 Schemathesis (inside pytest) generates requests to every /v1 operation, as a signed-in
-resident and as a staff member, and checks the answers. Hypothesis is derandomized: the same
-requests every run. The requests go through the test's own ASGI client because the app must
-use the test's database session, which lives on this event loop (schemathesis's ASGI
-transport would run the app on a thread of its own). Each request is rolled back after it.
+resident, as a shop owner and as a staff member, and checks the answers. Hypothesis is
+derandomized: the same requests every run. The requests go through the test's own ASGI
+client because the app must use the test's database session, which lives on this event loop
+(schemathesis's ASGI transport would run the app on a thread of its own). Each request is
+rolled back after it.
 
 Text with a NUL byte is left out of the generated data and probed on its own instead, at
 every text a route reads (query, path, body): PostgreSQL cannot hold U+0000, and the places
 where it reaches the database are listed as a known bug below.
 
-Checks left out, and why (the first two fail on gaps in the OpenAPI, not on behaviour):
-``status_code_conformance`` — POST /v1/auth/login, /auth/resident and /auth/refresh answer
-401 (and 429) without declaring them; ``content_type_conformance`` — refusals are
-``application/problem+json`` where a route declares an error response with the default
-``application/json`` (POST /v1/staff/residents/{number}/verify and /status);
+Every answer's status and content type must be one the OpenAPI declares for the operation
+(``status_code_conformance``, ``content_type_conformance``). A check left out, and why:
 ``positive_data_acceptance`` — routes refuse (422) many schema-valid requests for reasons a
 schema cannot say, on purpose: a resident number's format, a cursor the service did not make,
 ``1.0`` for a strict integer amount (JSON Schema's "integer" allows it), either/or bodies.
@@ -37,8 +35,10 @@ from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,7 +56,10 @@ from tests.api.v1.world import (
 
 EXAMPLES = 20  # per operation the caller's role may use
 REFUSED_EXAMPLES = 3  # per operation refused to the role (403 whatever the data)
-CHECKS = [not_a_server_error, response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error, response_schema_conformance, response_headers_conformance,
+    status_code_conformance, content_type_conformance,
+]  # fmt: skip
 NUL = "a\x00b"
 PARAM = re.compile(r"\{(\w+)\}")
 # Where a NUL byte would reach PostgreSQL (asyncpg CharacterNotInRepertoireError, once a
@@ -125,7 +128,7 @@ async def _send(world: World, case: Any) -> Response:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("caller", ["A", "staff"])
+@pytest.mark.parametrize("caller", ["A", "X", "staff"])
 async def test_generated_requests_get_documented_answers_and_no_server_error(
     world: World, caller: str
 ) -> None:

@@ -7,12 +7,13 @@ import asyncio
 from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from httpx import ASGITransport, AsyncClient, Response
+from httpx import ASGITransport, AsyncClient, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.types import ASGIApp, Message, Scope
 
@@ -96,7 +97,10 @@ async def stream_start(
     gone.set()
     await asyncio.wait_for(task, STREAM_WAIT)
     answer: Message = start.result() if start.done() else {"status": 500, "headers": []}
-    return Response(answer["status"], headers=answer["headers"], content=bytes(body))
+    sent = Request(method, f"http://testserver{url}", params=params, headers=headers)
+    made = Response(answer["status"], headers=answer["headers"], content=bytes(body), request=sent)
+    made.elapsed = timedelta(0)  # not measured: read by schemathesis, never by a test
+    return made
 
 
 def _scope(method: str, url: str, headers: dict[str, str], params: Any) -> Scope:

@@ -3,7 +3,10 @@
 Two residents, A and B, each with money; two shops, X (an owner and a clerk) and Y (an
 owner); city staff, an admin and an auditor; everyone signed in over HTTP. A paid X twice
 and X refunded part of one payment; B paid Y and Y refunded part of it; A sent coins to B.
-``sees`` says which operations each party may ever be shown.
+Then the office (office.py): A and B have cards and passkeys, X's owner a refund PIN, the
+town an attendance event; the period was settled (X and Y paid out to their bank accounts)
+and A paid X once more. ``sees`` says which operations each party may ever be shown;
+``private`` what identifies a party to nobody else (usernames, card numbers, accounts).
 
 The HTTP client here answers a crash as a 500 instead of raising it in the test, so that a
 sweep over many routes reports every failure at once.
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +37,7 @@ from currency.residents import cards
 from currency.residents.models import resident
 from currency.settings import Settings
 from currency.users.models import user
+from tests.api.v1.world import office
 from tests.api.v1.world.http import STREAMS, alone, app_of, crash_as_500, stream_start
 from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user, currency_code
 from tests.currency.auth.support import set_user as update_user
@@ -45,6 +49,9 @@ ROLE_CALLER = {
     "admin": "admin", "auditor": "auditor",
 }  # fmt: skip
 USER_ROLES = {"staff": "city_staff", "admin": "city_admin", "auditor": "city_auditor"}
+# whose shop's names a caller has dealt with; whose private marks are its own
+DEALT_WITH = {"A": "X", "B": "Y", "X-clerk": "X", "Z-resident": "Z-shop", "Z-staff": "Z-shop"}
+OWN_MARKS = {"X-clerk": {"X"}, "Z-staff": {"Z-shop", "Z-resident"}}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class ShopRef:
     account_id: int
     name: str
     owner_id: int
+    code: str
 
 
 @dataclass
@@ -68,6 +76,13 @@ class World:
     ops: dict[str, int] = field(default_factory=dict)  # "pay A→X 1" → operation id
     sees: dict[str, set[int]] = field(default_factory=dict)  # caller → operation ids
     own_numbers: dict[str, str] = field(default_factory=dict)  # staff → a resident of theirs
+    private: dict[str, list[str]] = field(default_factory=dict)  # party → its private marks
+    cards: dict[str, str] = field(default_factory=dict)  # resident → printed card number
+    passkeys: dict[str, int] = field(default_factory=dict)  # resident → a passkey's id
+    settlements: dict[str, int] = field(default_factory=dict)  # shop → its settlement's id
+    period: date = date.min  # the settled period's cut-off day
+    periods: dict[str, date] = field(default_factory=dict)  # staff → its town's settled period
+    event_id: int = 0  # the town's attendance event
     isolated: bool = False  # each request rolled back after it (see ``alone``)
 
     @property
@@ -92,8 +107,10 @@ class World:
             if label != caller
             for text in (person.number, self.names[label])
         ]
-        dealt_with = {"A": "X", "B": "Y", "X-clerk": "X"}.get(caller, caller)
-        return people + [s.name for label, s in self.shops.items() if label != dealt_with]
+        dealt_with = DEALT_WITH.get(caller, caller)
+        shops = [s.name for label, s in self.shops.items() if label != dealt_with]
+        mine = OWN_MARKS.get(caller, {caller})
+        return people + shops + [t for p, ts in self.private.items() if p not in mine for t in ts]
 
 
 @asynccontextmanager
@@ -106,6 +123,7 @@ async def open_world(
         world = World(books, app_of(client), quiet, settings)
         await _people(world)
         await _money(world)
+        await _office(world)
         yield world
 
 
@@ -119,9 +137,11 @@ async def _people(world: World) -> None:
         owner = await add_user(world.books, role="merchant_owner")
         world.shops[label] = await _shop_of(world, owner.id)
         world.headers[label] = await sign_in_user(world.client, owner.username)
+        world.private[label] = [owner.username]
     clerk = await add_user(world.books, role="merchant_clerk")
     await update_user(world.books, clerk.id, merchant_id=world.shops["X"].id)
     world.headers["X-clerk"] = await sign_in_user(world.client, clerk.username)
+    world.private["X"].append(clerk.username)
     for role, user_role in USER_ROLES.items():
         staff = await add_user(world.books, role=user_role)
         world.headers[role] = await sign_in_user(world.client, staff.username)
@@ -151,6 +171,32 @@ async def _money(world: World) -> None:
     }  # fmt: skip
 
 
+async def _office(world: World) -> None:
+    books, settings, x = world.books, world.settings, world.shops["X"]
+    await office.set_owner_pin(books, x.owner_id)
+    for label, person in world.residents.items():
+        world.cards[label] = await office.issue_card(books, person.number, settings)
+        world.passkeys[label] = await office.add_passkey(books, person.id)
+        world.private[label] = [world.cards[label], world.cards[label].replace(" ", "")]
+    world.event_id = await office.open_event(books, settings)
+    world.private["town"] = [office.EVENT]
+    payees = [office.Payee(label, s.id, office.HOLDERS[label]) for label, s in world.shops.items()]
+    world.period, done = await office.settle(books, payees, settings)
+    world.periods.update(dict.fromkeys(USER_ROLES, world.period))
+    for payee in payees:
+        settled = done[payee.id]
+        world.settlements[payee.label] = settled.id
+        world.private[payee.label].append(payee.holder_kana)
+        if settled.operation_id is not None:
+            world.ops[f"settle {payee.label}"] = settled.operation_id
+            world.sees[payee.label].add(settled.operation_id)
+    world.sees["X-clerk"] = world.sees["X"]
+    paid = await _pay(world, world.residents["A"], x, 100)  # X holds something to refund
+    world.ops["pay A→X 3"] = paid.operation_id
+    for caller in ("A", "X", "X-clerk"):
+        world.sees[caller].add(paid.operation_id)
+
+
 async def counter_work(world: World) -> dict[str, object]:
     """Objects for the staff routes' paths: a resident with a card, a draft rule and a
     reversal request by another staff member (so that the four-eyes rule lets staff decide)."""
@@ -173,6 +219,9 @@ async def counter_work(world: World) -> dict[str, object]:
     return {
         "payment_id": world.ops["pay A→X 1"], "number": person.number,
         "card_number": card.printed_number, "rule_id": rule.id, "request_id": asked.id,
+        "code": world.shops["X"].code, "settlement_id": world.settlements["X"],
+        "period": world.period.isoformat(), "event_id": world.event_id,
+        "passkey_id": world.passkeys["A"], "owner_pin": office.OWNER_PIN,
     }  # fmt: skip
 
 
@@ -199,12 +248,12 @@ async def _name(session: AsyncSession, resident_id: int) -> str:
 
 async def _shop_of(world: World, owner_id: int) -> ShopRef:
     query = (
-        sa.select(merchant.c.id, merchant.c.account_id, merchant.c.name)
+        sa.select(merchant.c.id, merchant.c.account_id, merchant.c.name, merchant.c.code)
         .join(user, user.c.merchant_id == merchant.c.id)
         .where(user.c.currency_id == world.books.currency_id, user.c.id == owner_id)
     )
     row = (await world.session.execute(query)).one()
-    return ShopRef(row.id, row.account_id, row.name, owner_id)
+    return ShopRef(row.id, row.account_id, row.name, owner_id, row.code)
 
 
 async def sign_in_resident(client: AsyncClient, number: str) -> dict[str, str]:
