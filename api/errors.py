@@ -101,9 +101,20 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation", "The request is not valid", "See errors.", errors=errors)
 
 
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words for bad bytes
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail))
+    if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+        # not UTF-8, or not the declared content type: a request that is not valid, like
+        # any other (422 pointing at the body), not a status of its own
+        errors = [{"loc": ["body"], "msg": "The body could not be read (UTF-8 JSON expected)."}]
+        return problem(422, "validation", "The request is not valid", "See errors.", errors=errors)
+    response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail))
+    for name, value in (exc.headers or {}).items():  # Allow on a 405, for one
+        response.headers[name] = value
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -43,6 +43,9 @@ from merchant_app import pages as merchant_pages
 from wallet import pages as wallet_pages
 
 
+SIDE_POOL_SIZE = 5
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -51,12 +54,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         handle = open_database(settings)
         app.state.engine = make_engine(handle.runtime_url, pool_size=settings.db_pool_size)
         app.state.sessionmaker = async_sessionmaker(app.state.engine, expire_on_commit=False)
+        # Sign-in counters and PIN failures are committed apart from the request's own
+        # transaction, on a pool of their own: a request holding a connection of the main
+        # pool never waits for another one from the same pool (that can starve the pool).
+        side = make_engine(handle.runtime_url, pool_size=SIDE_POOL_SIZE)
+        app.state.side_engine = side
+        app.state.side_sessionmaker = async_sessionmaker(side, expire_on_commit=False)
     try:
         yield
     finally:
         await feed_hub.close(app)  # the live sales poller, before its engine goes
         if handle is not None:
             await app.state.engine.dispose()
+            await app.state.side_engine.dispose()
             handle.close()
 
 
@@ -69,8 +79,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.signing_key, app.state.key_ring = keys.from_settings(settings)
     app.state.engine = engine
-    if engine is not None:
+    if engine is not None:  # tests: one shared engine for both kinds of session
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        app.state.side_sessionmaker = app.state.sessionmaker
     errors.install(app)
     openapi_docs.install(app)  # /openapi.json: problem+json refusals, Idempotency-Key
     web_session.install(app)

@@ -21,7 +21,18 @@ Session = Depends(deps.get_session_kept_on_error, scope="function")
 
 
 class Activation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S1100023",
+                    "activation_code": "K7QXM-4PR9T-WD5HC",
+                    "pin": "4816",
+                }
+            ]
+        },
+    )
     resident_number: str = Field(min_length=1, max_length=64, examples=["S1000001"])
     activation_code: str = Field(min_length=1, max_length=40, examples=["K7QXM-4PR9T-WD5HC"])
     pin: str = Field(min_length=1, max_length=16, description="The new PIN: 4 to 6 digits.")

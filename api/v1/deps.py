@@ -63,8 +63,11 @@ def client_ip(request: Request) -> str:
 
 async def get_session_kept_on_error(request: Request) -> AsyncIterator[AsyncSession]:
     """For sign-in: rate-limit hits and PIN failures must be committed although the
-    request fails (currency/auth/login.py). Nothing else is written in these routes."""
-    async with request.app.state.sessionmaker() as session:
+    request fails (currency/auth/login.py). Nothing else is written in these routes.
+
+    From the side pool (api/main.py): a route may hold a main-pool session at the same
+    time (a card payment, a clerk's refund) without ever waiting on its own pool."""
+    async with request.app.state.side_sessionmaker() as session:
         try:
             yield session
         finally:

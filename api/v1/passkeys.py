@@ -8,7 +8,7 @@ the browser's credential JSON. Each options answer is good for one try in five m
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,20 +32,114 @@ OPTIONS_LIMIT = Limit(30, timedelta(minutes=1))
 
 
 class Credential(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential": {
+                        "id": "pT3kq0Zl8w1V5bY9cR2xJg",
+                        "rawId": "pT3kq0Zl8w1V5bY9cR2xJg",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAA",
+                            "signature": "MEUCIQDx8m1cX4oW0pQ",
+                            "userHandle": "c2Fpa2ktMTEwMDAyMw",
+                        },
+                        "clientExtensionResults": {},
+                    }
+                }
+            ]
+        },
+    )
     credential: dict[str, Any] = Field(description="The browser's PublicKeyCredential as JSON.")
 
 
 class NewPasskey(Credential):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential": {
+                        "id": "pT3kq0Zl8w1V5bY9cR2xJg",
+                        "rawId": "pT3kq0Zl8w1V5bY9cR2xJg",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
+                            "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YQ",
+                            "transports": ["internal", "hybrid"],
+                        },
+                        "clientExtensionResults": {},
+                    },
+                    "name": "花子のスマホ",
+                }
+            ]
+        },
+    )
     name: str | None = Field(default=None, max_length=60, examples=["My phone"])
 
 
 class PasskeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 41,
+                    "name": "花子のスマホ",
+                    "created_at": "2026-04-02T10:15:00+09:00",
+                    "last_used_at": "2026-05-18T08:42:11+09:00",
+                }
+            ]
+        },
+    )
     id: int
     name: str | None
     created_at: datetime
     last_used_at: datetime | None
+
+
+SignInOptions = Annotated[
+    dict[str, Any],
+    Field(
+        examples=[
+            {
+                "challenge": "q0Jd3mX8v2nYkP5sT1wZcA",
+                "timeout": 300000,
+                "rpId": "meguri.saiki.example.jp",
+                "allowCredentials": [],
+                "userVerification": "preferred",
+            }
+        ]
+    ),
+]
+RegistrationOptions = Annotated[
+    dict[str, Any],
+    Field(
+        examples=[
+            {
+                "rp": {"name": "めぐり 佐伯", "id": "meguri.saiki.example.jp"},
+                "user": {
+                    "id": "c2Fpa2ktMTEwMDAyMw",
+                    "name": "S1100023",
+                    "displayName": "佐伯 花子",
+                },
+                "challenge": "Vb7nQ2xK9mR4tY1wZ8cLpA",
+                "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+                "timeout": 300000,
+                "excludeCredentials": [],
+                "authenticatorSelection": {
+                    "residentKey": "preferred",
+                    "requireResidentKey": False,
+                    "userVerification": "preferred",
+                },
+                "attestation": "none",
+            }
+        ]
+    ),
+]
 
 
 def rp_of(settings: Settings = Depends(deps.settings_of)) -> passkeys.RelyingParty:
@@ -58,7 +152,7 @@ def _out(found: passkeys.Passkey) -> PasskeyOut:
 
 @router.post(
     "/v1/auth/passkeys/sign-in/options",
-    response_model=dict[str, Any],
+    response_model=SignInOptions,
     responses={429: {"description": "Too many requests from this address (Retry-After)."}},
 )
 async def sign_in_options(
@@ -98,7 +192,7 @@ async def sign_in(
     return await signed_in(session, currency_id=currency_id, who=who, key=key)
 
 
-@router.post("/v1/me/passkeys/options", response_model=dict[str, Any], responses=REFUSALS)
+@router.post("/v1/me/passkeys/options", response_model=RegistrationOptions, responses=REFUSALS)
 async def registration_options(
     who: Principal = Resident,
     session: AsyncSession = Session,

@@ -36,13 +36,25 @@ WRONG_CODE: dict[int | str, dict[str, object]] = {
 
 
 class Setup(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "shared_secret": "JBSWY3DPEHPK3PXPQ4ZTGNLK",
+                    "otpauth_uri": "otpauth://totp/Meguri:saiki.tanaka"
+                    "?secret=JBSWY3DPEHPK3PXPQ4ZTGNLK&issuer=Meguri",
+                    "qr_svg": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmci…",
+                }
+            ]
+        }
+    )
     shared_secret: str = Field(description="Base32, for typing into an app that cannot scan.")
     otpauth_uri: str
     qr_svg: str = Field(description="The otpauth URI as a QR code: data:image/svg+xml;base64,…")
 
 
 class Code(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "492039"}]})
     code: str = Field(min_length=1, max_length=12, examples=["492039"])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import web_session
@@ -23,6 +23,18 @@ Browser = tuple[login.Principal, web_sessions.WebSession]
 
 
 class SessionStarted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "csrf_token": "r8Jd2kQ0wXn5VbT1mYc7pA",
+                    "role": "merchant_clerk",
+                    "expires_at": "2026-05-18T21:00:00+09:00",
+                    "idle_seconds": 7200,
+                }
+            ]
+        }
+    )
     csrf_token: str
     role: str
     expires_at: datetime
@@ -30,6 +42,20 @@ class SessionStarted(BaseModel):
 
 
 class SessionState(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "user",
+                    "role": "merchant_clerk",
+                    "display_name": "さいき鮮魚店 レジ1",
+                    "csrf_token": "r8Jd2kQ0wXn5VbT1mYc7pA",
+                    "idle_seconds_left": 6840,
+                    "ends_at": "2026-05-18T21:00:00+09:00",
+                }
+            ]
+        }
+    )
     kind: str
     role: str
     display_name: str
@@ -39,6 +65,11 @@ class SessionState(BaseModel):
 
 
 class Extended(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"idle_seconds_left": 7200, "ends_at": "2026-05-18T21:00:00+09:00"}]
+        }
+    )
     idle_seconds_left: int
     ends_at: datetime
 

@@ -31,7 +31,32 @@ class PremiumGiven(BaseModel):
 class ChargeResult(BaseModel):
     """What the counter, the kiosk or the provider is told; a replay returns the same."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 90377,
+                    "yen": 10000,
+                    "coins": 10000,
+                    "coin_expires_on": "2027-03-31",
+                    "balance_after": 14300,
+                    "channel": "counter",
+                    "reference": "窓口-上浦-0518-012",
+                    "premium": {
+                        "campaign": "premium-2026",
+                        "amount": 2000,
+                        "full_amount": 2000,
+                        "kind": "coin",
+                        "expires_on": "2027-03-31",
+                        "reason": None,
+                        "note": None,
+                    },
+                    "replayed": False,
+                }
+            ]
+        },
+    )
 
     operation_id: int
     yen: int

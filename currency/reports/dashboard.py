@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, with_config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.issuance import counters, rulebook
@@ -71,6 +72,63 @@ class Budget:
     used: int
 
 
+@with_config(
+    ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "today": {
+                        "day": "2026-05-18",
+                        "issued": 1240000,
+                        "spent": 986500,
+                        "settled": 0,
+                        "expired": 0,
+                    },
+                    "series": [
+                        {
+                            "day": "2026-05-17",
+                            "issued": 860000,
+                            "spent": 1102300,
+                            "settled": 0,
+                            "expired": 1200,
+                        },
+                        {
+                            "day": "2026-05-18",
+                            "issued": 1240000,
+                            "spent": 986500,
+                            "settled": 0,
+                            "expired": 0,
+                        },
+                    ],
+                    "outstanding": {"coin": 48570000, "point": 3125400},
+                    "velocity": 0.82,
+                    "respend_rate": 0.17,
+                    "top_categories": [
+                        {"category": "食料品", "amount": 12840300, "count": 9412},
+                        {"category": "飲食", "amount": 4210800, "count": 3120},
+                    ],
+                    "budgets": [
+                        {
+                            "kind": "charge_premium",
+                            "code": "premium-2026",
+                            "name": "プレミアム付きチャージ（当初予算）",
+                            "budget": 30000000,
+                            "used": 9600000,
+                        },
+                        {
+                            "kind": "point_programme",
+                            "code": "volunteer",
+                            "name": "ボランティアポイント",
+                            "budget": 2000000,
+                            "used": 412300,
+                        },
+                    ],
+                    "period_days": 30,
+                }
+            ]
+        }
+    )
+)
 @dataclass(frozen=True)
 class Dashboard:
     today: DayFigures

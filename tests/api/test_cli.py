@@ -5,7 +5,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -46,9 +45,9 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     url = f"postgresql://meguri_app:s3cret-pw@127.0.0.1:{port}/saiki_db"
-    started = time.monotonic()
-    done = run_meguri("db", "upgrade", env={"MEGURI_DATABASE_URL": url})
-    assert time.monotonic() - started < 10
+    # it gives up rather than hang (run_meguri's timeout fails the test); no timing is
+    # asserted: these machines are too noisy for one
+    done = run_meguri("db", "upgrade", env={"MEGURI_DATABASE_URL": url}, timeout=120)
     assert done.returncode != 0
     assert f"host 127.0.0.1:{port}, database saiki_db" in done.stderr
     assert "s3cret-pw" not in done.stderr + done.stdout

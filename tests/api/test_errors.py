@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import inspect
 
+from httpx import AsyncClient
+
 from api import errors as api_errors
 from currency import errors as domain
 
@@ -29,3 +31,21 @@ def test_insufficient_balance_tells_how_much_is_restricted() -> None:
     assert exc.restricted == 600
     status, slug, _ = api_errors.lookup(exc)
     assert (status, slug) == (409, "insufficient-balance")
+
+
+async def test_a_body_that_is_not_utf8_is_an_invalid_request_pointing_at_the_body(
+    client: AsyncClient,
+) -> None:
+    r = await client.post(
+        "/v1/auth/login", content=b'"\xff"', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["loc"] == ["body"]
+
+
+async def test_a_method_not_allowed_says_which_are(client: AsyncClient) -> None:
+    r = await client.request("TRACE", "/v1/me/wallet")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET"
+    assert r.json()["type"].endswith("/http-405")

@@ -21,6 +21,18 @@ NO_CARD: dict[int | str, dict[str, Any]] = {404: {"description": "You have no ca
 
 
 class CardStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "active",
+                    "last4": "1080",
+                    "issued_on": "2026-04-06",
+                    "pin_locked": False,
+                }
+            ]
+        }
+    )
     status: str  # active, blocked, replaced
     last4: str  # the last 4 digits of the card number
     issued_on: date
@@ -28,7 +40,7 @@ class CardStatus(BaseModel):
 
 
 class BlockRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "lost"}]})
     reason: BlockReason
 
 

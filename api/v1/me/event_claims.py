@@ -20,11 +20,30 @@ router = APIRouter()
 
 
 class ClaimRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "MGE1.27.K3QZ7XW2MNP4RT6V.BX4KQ2M7ZT5PWN3RDJ6VCH2LYA"}]
+        },
+    )
     code: str = Field(min_length=1, max_length=100, description="What the poster's QR holds.")
 
 
 class Claim(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 90412,
+                    "programme": "volunteer",
+                    "activity": "cleanup",
+                    "points": 100,
+                    "on": "2026-06-07",
+                    "expires_on": "2027-03-31",
+                }
+            ]
+        }
+    )
     operation_id: int
     programme: str
     activity: str

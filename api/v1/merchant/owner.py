@@ -40,16 +40,37 @@ async def owner_approval(checks: AsyncSession, at: AtShop, owner_pin: str | None
 
 
 class PinChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"current_password": "correct horse battery staple", "pin": "271828"}]
+        },
+    )
     current_password: str = Field(min_length=1, max_length=200)
     pin: str = Field(min_length=4, max_length=12, description="4 to 6 digits, not guessable")
 
 
 class PinSet(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pin_set": True}]})
     pin_set: bool  # always true: a refusal is a problem+json
 
 
 class ShopUserView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 214,
+                    "username": "m7k2qx-2",
+                    "display_name": "蒲江ベーカリー 山下",
+                    "role": "merchant_clerk",
+                    "status": "active",
+                    "has_pin": False,
+                    "created_at": "2026-04-01T09:30:00+09:00",
+                }
+            ]
+        }
+    )
     id: int
     username: str
     display_name: str
@@ -60,12 +81,28 @@ class ShopUserView(BaseModel):
 
 
 class ClerkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"display_name": "蒲江ベーカリー 山下", "username": None}]},
+    )
     display_name: str = Field(min_length=1, max_length=60)
     username: str | None = Field(default=None, max_length=64, description="Made when not given")
 
 
 class ClerkOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 214,
+                    "username": "m7k2qx-2",
+                    "display_name": "蒲江ベーカリー 山下",
+                    "role": "merchant_clerk",
+                    "initial_password": "Xq7mR2vK9pLt",
+                }
+            ]
+        }
+    )
     id: int
     username: str
     display_name: str
@@ -74,6 +111,22 @@ class ClerkOut(BaseModel):
 
 
 class SettlementRow(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 305,
+                    "period_start": "2026-05-01",
+                    "period_end": "2026-05-15",
+                    "amount": 184300,
+                    "fee_rate_bp": 100,
+                    "fee": 1843,
+                    "payout": 182457,
+                    "payout_on": "2026-05-25",
+                }
+            ]
+        }
+    )
     id: int
     period_start: date
     period_end: date
@@ -85,6 +138,28 @@ class SettlementRow(BaseModel):
 
 
 class PayoutStatement(SettlementRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 305,
+                    "period_start": "2026-05-01",
+                    "period_end": "2026-05-15",
+                    "amount": 184300,
+                    "fee_rate_bp": 100,
+                    "fee": 1843,
+                    "payout": 182457,
+                    "payout_on": "2026-05-25",
+                    "gross_receipts": 187100,
+                    "refunds": 2800,
+                    "adjustments": 0,
+                    "net": 182457,
+                    "account": "ｵｵｲﾀ 315 普通 ***4567",
+                    "settled_at": "2026-05-16T06:00:12+09:00",
+                }
+            ]
+        }
+    )
     gross_receipts: int  # what customers paid in the period
     refunds: int  # what the shop gave back in the period
     adjustments: int  # city reversals, sales carried over from earlier periods

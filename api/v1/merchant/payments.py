@@ -29,7 +29,12 @@ LOCKED = "This card is locked after too many wrong PINs; please ask the city off
 
 
 class Card(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"qr": "MGC1.4628135092731080.Q7ZK2MXP4RTW6VNB", "pin": "4816"}]
+        },
+    )
     qr: str = Field(min_length=1, max_length=100, description="What the card's QR holds: MGC1.…")
     pin: str = Field(min_length=1, max_length=16, description="The 4-digit PIN the holder typed")
 
@@ -37,7 +42,18 @@ class Card(BaseModel):
 class TakePayment(BaseModel):
     """Either the resident's one-time code (``payment_token``, MGP1.…) or a card and PIN."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"payment_token": "MGP1.K4XQ2ZR7MNB3TW5YH6PDJ2VLCE", "amount": 1280},
+                {
+                    "card": {"qr": "MGC1.4628135092731080.Q7ZK2MXP4RTW6VNB", "pin": "4816"},
+                    "amount": 3450,
+                },
+            ]
+        },
+    )
     payment_token: str | None = Field(default=None, min_length=1, max_length=100)
     card: Card | None = None
     amount: int = Field(strict=True, ge=1, le=MAX_AMOUNT)
@@ -54,6 +70,18 @@ class TakePayment(BaseModel):
 
 
 class PaymentTaken(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation_id": 88213,
+                    "amount": 1280,
+                    "by_kind": {"coin": 1080, "point": 200},
+                    "created_at": "2026-05-18T11:42:07+09:00",
+                }
+            ]
+        }
+    )
     operation_id: int
     amount: int
     by_kind: dict[str, int]  # e.g. {"coin": 800, "point": 200}

@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps
@@ -28,6 +28,19 @@ CITY_OFFICE_PHONE = "0972-22-3111"  # 佐伯市役所 (the city's main number)
 
 
 class LetterOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S1100023",
+                    "name": "佐伯 花子",
+                    "code": "K7QXM-4PR9T-WD5HC",
+                    "expires_at": "2026-06-17T23:59:59+09:00",
+                    "letter_html": '<!doctype html><html lang="ja">…利用開始のご案内…</html>',
+                }
+            ]
+        }
+    )
     resident_number: str
     name: str
     code: str

@@ -21,32 +21,52 @@ Number = Path(min_length=1, max_length=64, description="The resident number.")
 class IssuedCard(BaseModel):
     """Shown once: the QR text is not kept anywhere it can be read back."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "card_number": "4628 1350 9273 1080",
+                    "qr": "MGC1.4628135092731080.Q7ZK2MXP4RTW6VNB",
+                    "sheet_svg": '<svg xmlns="http://www.w3.org/2000/svg" width="105mm" …</svg>',
+                }
+            ]
+        }
+    )
+
     card_number: str  # as printed
     qr: str
     sheet_svg: str  # the A6 card to print and laminate
 
 
 class Block(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "本人から紛失の電話連絡（鶴見の自宅付近）"}]},
+    )
     reason: str = Field(min_length=1, max_length=500)
 
 
 class NewPin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"pin": "4816"}]})
     pin: str = Field(min_length=1, max_length=8, description="4 digits")
 
 
 class Done(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"done": "blocked"}]})
     done: str
 
 
 class Reissue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "カードの破損（洗濯）"}]}
+    )
     reason: str = Field(min_length=1, max_length=500, description="lost, damaged …")
 
 
 class Unlock(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"checked_identity": True}]}
+    )
     checked_identity: bool = Field(
         strict=True, description="true: the resident is at the counter and their identity "
         "document was checked. Refused without it."

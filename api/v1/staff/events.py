@@ -24,7 +24,20 @@ EventId = Path(ge=1, le=2**63 - 1)
 
 
 class NewEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "programme": "volunteer",
+                    "activity": "cleanup",
+                    "name": "米水津 浦代海岸の清掃活動",
+                    "starts_at": "2026-06-07T08:00:00+09:00",
+                    "ends_at": "2026-06-07T11:00:00+09:00",
+                }
+            ]
+        },
+    )
     programme: str = Field(min_length=1, max_length=64)
     activity: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
@@ -33,6 +46,23 @@ class NewEvent(BaseModel):
 
 
 class EventView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 27,
+                    "programme": "volunteer",
+                    "activity": "cleanup",
+                    "name": "米水津 浦代海岸の清掃活動",
+                    "starts_at": "2026-06-07T08:00:00+09:00",
+                    "ends_at": "2026-06-07T11:00:00+09:00",
+                    "created_by": 12,
+                    "code": "MGE1.27.K3QZ7XW2MNP4RT6V.BX4KQ2M7ZT5PWN3RDJ6VCH2LYA",
+                    "poster": "/v1/staff/events/27/poster",
+                }
+            ]
+        }
+    )
     id: int
     programme: str
     activity: str

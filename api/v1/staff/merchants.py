@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps
 from api.v1.merchant.codes import poster_response
+from api.v1.staff import merchant_examples as examples
 from api.v1.staff.common import REFUSALS, Acting, Reading, Session, currency_of
 from currency.auth.login import Principal
 from currency.errors import InvalidOperation
@@ -37,6 +38,7 @@ Status = Literal["active", "suspended", "closed"]
 
 
 class MerchantView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SHOP]})
     code: str
     name: str
     name_kana: str | None
@@ -50,12 +52,13 @@ class MerchantView(BaseModel):
 
 
 class MerchantPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAGE]})
     items: list[MerchantView]
     next_cursor: str | None  # pass back as ``cursor``; null on the last page
 
 
 class Onboarding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.ONBOARDING]})
     code: str | None = Field(default=None, max_length=32, description="Made when not given")
     name: str = Field(min_length=1, max_length=100)
     name_kana: str | None = Field(default=None, max_length=100)
@@ -66,7 +69,7 @@ class Onboarding(BaseModel):
 
 
 class MerchantChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.CHANGE]})
     name: str | None = Field(default=None, min_length=1, max_length=100)
     name_kana: str | None = Field(default=None, max_length=100)
     district: str | None = Field(default=None, min_length=1, max_length=40)
@@ -77,7 +80,9 @@ class MerchantChange(BaseModel):
 
 
 class BankAccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.BANK_ACCOUNT_IN]}
+    )
     bank_code: str = Field(min_length=4, max_length=8, description="4 digits")
     bank_name_kana: str = Field(min_length=1, max_length=30)
     branch_code: str = Field(min_length=3, max_length=6, description="3 digits")
@@ -88,6 +93,7 @@ class BankAccountIn(BaseModel):
 
 
 class BankAccountOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.BANK_ACCOUNT_OUT]})
     bank_code: str
     bank_name_kana: str
     branch_code: str
@@ -98,13 +104,16 @@ class BankAccountOut(BaseModel):
 
 
 class NewUserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.NEW_USER_IN]}
+    )
     role: Literal["merchant_owner", "merchant_clerk"]
     display_name: str = Field(min_length=1, max_length=60)
     username: str | None = Field(default=None, max_length=64, description="Made when not given")
 
 
 class NewUserOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.NEW_USER_OUT]})
     id: int
     username: str
     display_name: str

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1.staff.common import REFUSALS, Reading, Session, currency_of
@@ -18,6 +18,22 @@ router = APIRouter()
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 55120,
+                    "created_at": "2026-05-18T10:04:31+09:00",
+                    "actor": "staff:12",
+                    "action": "card.block",
+                    "target": "resident:S1600014",
+                    "before": {"card": "active"},
+                    "after": {"card": "blocked"},
+                    "reason": "本人から紛失の電話連絡",
+                }
+            ]
+        }
+    )
     id: int
     created_at: datetime
     actor: str  # "staff:12", "system" …
@@ -29,6 +45,26 @@ class AuditEntry(BaseModel):
 
 
 class SettlementView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "merchant_id": 18,
+                    "merchant_code": "m7K2QX",
+                    "merchant_name": "さいき鮮魚店",
+                    "period_start": "2026-05-01",
+                    "period_end": "2026-05-15",
+                    "amount": 184300,
+                    "fee_rate_bp": 100,
+                    "fee": 1843,
+                    "payout": 182457,
+                    "payout_on": "2026-05-25",
+                    "operation_id": 90544,
+                    "created_at": "2026-05-16T06:00:12+09:00",
+                }
+            ]
+        }
+    )
     merchant_id: int
     merchant_code: str
     merchant_name: str

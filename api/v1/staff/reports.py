@@ -6,9 +6,10 @@ Read-only: staff, admin and the auditor. Figures and their definitions: docs/rep
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1.staff.common import REFUSALS, Reading, Session, currency_of
@@ -22,6 +23,45 @@ UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     **REFUSALS,
     422: {"description": "The question cannot be answered as asked (problem+json)."},
 }
+Series = Annotated[
+    list[series.Point],
+    Field(
+        examples=[
+            [
+                {"day": "2026-05-17", "key": "佐伯", "amount": 412300, "count": 318},
+                {"day": "2026-05-17", "key": "蒲江", "amount": 96800, "count": 71},
+                {"day": "2026-05-18", "key": "佐伯", "amount": 398500, "count": 305},
+            ]
+        ]
+    ),
+]
+BaseDate = Annotated[
+    dict[str, Any],
+    Field(
+        examples=[
+            {
+                "on": "2026-03-31",
+                "until": "2026-04-01T00:00:00+09:00",
+                "period_start": "2025-10-01",
+                "unused": 48570000,
+                "past_due_unswept": 35000,
+                "wallet_coin_lots": 48605000,
+                "deposit_required": 24285000,
+                "opening": 31200000,
+                "issued": 58400000,
+                "issued_premium": 9600000,
+                "payments": 40150000,
+                "refunds": 320000,
+                "used": 39830000,
+                "expired": 1180000,
+                "reversed": -20000,
+                "sent": 2450000,
+                "other": 0,
+                "threshold": 10000000,
+            }
+        ]
+    ),
+]
 
 
 @router.get("/dashboard", response_model=dashboard.Dashboard, responses=REFUSALS)
@@ -38,7 +78,7 @@ async def dashboard_figures(
     )
 
 
-@router.get("/series", response_model=list[series.Point], responses=UNPROCESSABLE)
+@router.get("/series", response_model=Series, responses=UNPROCESSABLE)
 async def daily_series(
     start: date = Query(..., alias="from", description="First day (JST), e.g. 2026-10-01"),
     end: date = Query(..., alias="to", description="Last day (JST), included"),
@@ -54,7 +94,7 @@ async def daily_series(
     )
 
 
-@router.get("/base-date", responses=UNPROCESSABLE)
+@router.get("/base-date", response_model=BaseDate, responses=UNPROCESSABLE)
 async def base_date_report(
     on: date = Query(..., description="The base date (JST), e.g. 2026-03-31"),
     who: Principal = Reading,

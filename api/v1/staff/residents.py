@@ -25,6 +25,22 @@ class Listed(BaseModel):
     """A search result: what a counter clerk needs to pick the right person, nothing more
     (no birth year, no wallet: open the resident for those, which is audited)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S1100023",
+                    "name": "佐伯 花子",
+                    "name_kana": "サイキ ハナコ",
+                    "district": "上浦",
+                    "status": "active",
+                    "verification_level": 2,
+                    "card_status": "active",
+                }
+            ]
+        }
+    )
+
     resident_number: str
     name: str
     name_kana: str | None
@@ -35,12 +51,55 @@ class Listed(BaseModel):
 
 
 class ResidentPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "resident_number": "S1100023",
+                            "name": "佐伯 花子",
+                            "name_kana": "サイキ ハナコ",
+                            "district": "上浦",
+                            "status": "active",
+                            "verification_level": 2,
+                            "card_status": "active",
+                        },
+                        {
+                            "resident_number": "S1800007",
+                            "name": "蒲江 太郎",
+                            "name_kana": None,
+                            "district": "蒲江",
+                            "status": "active",
+                            "verification_level": 1,
+                            "card_status": None,
+                        },
+                    ],
+                    "next_cursor": "1042",
+                }
+            ]
+        }
+    )
     items: list[Listed]
     next_cursor: str | None  # pass back as ``cursor``; null on the last page
 
 
 class Enrolment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_number": "S1800007",
+                    "name": "蒲江 太郎",
+                    "name_kana": "カマエ タロウ",
+                    "district": "蒲江",
+                    "birth_year": 1948,
+                    "has_smartphone": False,
+                }
+            ]
+        },
+    )
     resident_number: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     name_kana: str | None = Field(default=None, max_length=100)
@@ -50,12 +109,21 @@ class Enrolment(BaseModel):
 
 
 class Verification(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"method": "マイナンバーカード"}]}
+    )
     method: str = Field(min_length=1, max_length=200, description="e.g. driving licence")
 
 
 class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"status": "suspended", "reason": "本人から市外転出の届出（2026-05-31付）"}
+            ]
+        },
+    )
     status: Literal["active", "suspended"]
     reason: str = Field(min_length=1, max_length=500)
 

@@ -28,7 +28,9 @@ SUFFIX = {"zengin": "txt", "csv": "csv"}
 
 
 class SettleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"period": "2026-05-15"}]}
+    )
     period: date  # the cut-off day that ends the period (YYYY-MM-DD)
 
 
