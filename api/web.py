@@ -18,11 +18,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from starlette.types import Scope
 
 API_DIR = Path(__file__).resolve().parent
 STATIC_DIR = API_DIR / "static"
@@ -209,9 +210,23 @@ def _remember_choices(request: Request, response: HTMLResponse) -> None:
         )
 
 
+class VersionedStaticFiles(StaticFiles):
+    """A file asked for with its content hash (`asset_url`: `?v=…`) never changes: cache it
+    for a year. Without one (a module importing "/static/meguri.js"), the browser checks
+    again each time (ETag), so a new release is never served stale."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "no-cache"
+        )
+        return response
+
+
 def static_files() -> StaticFiles:
     """The shared CSS/JS, to be mounted at /static with the name "static"."""
-    return StaticFiles(directory=STATIC_DIR)
+    return VersionedStaticFiles(directory=STATIC_DIR)
 
 
 def entry_pages(section: str, template: str) -> APIRouter:

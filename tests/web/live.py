@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,7 +142,13 @@ def live_app(
         yield LiveApp(f"http://localhost:{port}", settings, test_db, currency_id)
     finally:
         served.stop()
-        asyncio.run(wipe(test_db))
+        _in_a_thread(wipe(test_db))  # pytest's own event loop may be running here
+
+
+def _in_a_thread(work: Coroutine[Any, Any, None]) -> None:
+    thread = threading.Thread(target=asyncio.run, args=(work,))
+    thread.start()
+    thread.join()
 
 
 @pytest.fixture(scope="module")
