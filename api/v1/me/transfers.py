@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.v1 import deps, idempotency
 from api.v1.me.common import KEYED, Resident, Session, currency_of, mark_replay, wallet_of
 from currency.auth.login import Principal
-from currency.payments import transfers
+from currency.payments import send_limits, transfers
 from currency.wallets import history
 
 router = APIRouter()
@@ -63,6 +63,8 @@ def masked(number: str) -> str:
         422: {"description": "Over the send policy's limits (`limit-exceeded`), sending to "
               "oneself (`invalid-operation`), a bad request (`validation`), or the key "
               "reused for another request (`idempotency-key-reused`)."},
+        429: {"description": "Too many refused sends within the hour (`rate-limited`, with "
+              "`Retry-After`): every send waits, whatever the number."},
     },
 )  # fmt: skip
 async def send(
@@ -71,16 +73,22 @@ async def send(
     who: Principal = Resident,
     key: str = Depends(idempotency.required_key),
     session: AsyncSession = Session,
+    checks: AsyncSession = Depends(deps.get_session_kept_on_error, scope="function"),
 ) -> Transfer:
     """Send ``amount`` to another resident by their number. The receiver gets lots with the
     same expiry and restrictions. A retry with the same Idempotency-Key answers the same
-    (201) and sends once (header `Idempotent-Replayed: true`)."""
-    currency_id = await currency_of(session, who)
-    posted = await transfers.send(
-        session, currency_id=currency_id, sender_wallet=wallet_of(who),
-        to_resident_number=body.to_resident_number, amount=body.amount, actor=who.name,
-        idempotency=idempotency.of(who, key, body.model_dump()), now=deps.now(),
-    )  # fmt: skip
+    (201) and sends once (header `Idempotent-Replayed: true`).
+
+    Refused sends are counted (currency/payments/send_limits.py): past ten within the hour,
+    every send is refused with 429 until the hour is over, so that numbers cannot be tried
+    one after another to find out which exist."""
+    currency_id, at = await currency_of(session, who), deps.now()
+    async with send_limits.counted(checks, currency_id=currency_id, resident_id=who.id, now=at):
+        posted = await transfers.send(
+            session, currency_id=currency_id, sender_wallet=wallet_of(who),
+            to_resident_number=body.to_resident_number, amount=body.amount, actor=who.name,
+            idempotency=idempotency.of(who, key, body.model_dump()), now=at,
+        )  # fmt: skip
     mark_replay(response, posted.replayed)
     # From the stored operation, so that a retry reads exactly the same.
     done = await history.receipt(session, currency_id=currency_id, operation_id=posted.operation_id)

@@ -8,8 +8,9 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from currency.payments.send_limits import REFUSED_SENDS
 from currency.settings import Settings
-from tests.api.v1.test_me_support import BAD_AMOUNTS, new_key, open_town, refused
+from tests.api.v1.test_me_support import BAD_AMOUNTS, Town, new_key, open_town, refused
 
 PATH = "/v1/me/transfers"
 
@@ -119,3 +120,63 @@ class TestRefusals:
         body = {"to_resident_number": friend.person.number, "amount": amount}
         refused(await town.post(PATH, body, key=new_key()), 422, "validation")
         assert (await town.balance(), await friend.balance()) == (1_000, 0)
+
+
+async def try_unknown(town: Town, times: int) -> list[int]:
+    """Sends to numbers nobody has, each with its own key, as someone guessing would."""
+    statuses = []
+    for n in range(times):
+        body = {"to_resident_number": f"S9{n:07d}", "amount": 100}
+        statuses.append((await town.post(PATH, body, key=new_key())).status_code)
+    return statuses
+
+
+class TestGuessingNumbers:
+    async def test_ten_refused_sends_then_every_send_waits_for_the_hour(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        town = await open_town(client, session, settings)
+        friend = await town.another()
+        await town.books.charge(town.person.wallet, 1_000)
+        assert await try_unknown(town, REFUSED_SENDS.attempts) == [404] * 10
+        body = {"to_resident_number": "S98765432", "amount": 100}
+        r = await town.post(PATH, body, key=new_key())
+        problem = refused(r, 429, "rate-limited")
+        assert 1 <= int(r.headers["retry-after"]) <= 3600
+        assert "check the number" in problem["detail"] and "minutes" in problem["detail"]
+        # a known number is refused the same way: the 429 tells nothing about the number
+        body = {"to_resident_number": friend.person.number, "amount": 100}
+        r = await town.post(PATH, body, key=new_key())
+        assert (r.status_code, r.json()["detail"]) == (429, problem["detail"])
+        assert (await town.balance(), await friend.balance()) == (1_000, 0)
+
+    async def test_sends_that_go_through_do_not_count(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        town = await open_town(client, session, settings)
+        friend = await town.another()
+        await town.books.charge(town.person.wallet, 1_000)
+        assert await try_unknown(town, 9) == [404] * 9
+        for _ in range(5):
+            body = {"to_resident_number": friend.person.number, "amount": 10}
+            assert (await town.post(PATH, body, key=new_key())).status_code == 201
+        assert await try_unknown(town, 2) == [404, 429]
+        assert await friend.balance() == 50
+
+    async def test_a_known_number_refused_for_another_reason_counts_too(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        town = await open_town(client, session, settings)
+        friend = await town.another()
+        body = {"to_resident_number": friend.person.number, "amount": 100}  # no coins
+        for _ in range(REFUSED_SENDS.attempts):
+            refused(await town.post(PATH, body, key=new_key()), 409, "insufficient-balance")
+        assert await try_unknown(town, 1) == [429]
+
+    async def test_another_resident_is_not_held_up(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        town = await open_town(client, session, settings)
+        neighbour = await town.another()
+        await try_unknown(town, REFUSED_SENDS.attempts + 1)
+        assert await try_unknown(neighbour, 1) == [404]
