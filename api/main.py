@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 # place that knows them (see the import-linter contract's ignore_imports).
 from admin import pages as admin_pages
 from api import (
+    background_jobs,
     errors,
     health,
     landing,
@@ -42,7 +44,6 @@ from currency.settings import Settings
 from merchant_app import pages as merchant_pages
 from wallet import pages as wallet_pages
 
-
 SIDE_POOL_SIZE = 5
 
 
@@ -60,8 +61,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         side = make_engine(handle.runtime_url, pool_size=SIDE_POOL_SIZE)
         app.state.side_engine = side
         app.state.side_sessionmaker = async_sessionmaker(side, expire_on_commit=False)
+    # one machine (make serve): the scheduled jobs run here too (api/background_jobs.py)
+    jobs = (
+        background_jobs.running(app.state.sessionmaker, settings)
+        if handle is not None
+        else contextlib.nullcontext()
+    )
     try:
-        yield
+        async with jobs:
+            yield
     finally:
         await feed_hub.close(app)  # the live sales poller, before its engine goes
         if handle is not None:

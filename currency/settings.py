@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="Open data: the fewest distinct residents behind a published cell.",
     )
     db_pool_size: int = 10
+    jobs_in_process: bool | None = Field(
+        default=None,
+        description="Run the scheduled jobs inside meguri serve (one machine). Unset: on "
+        "with the embedded database, off otherwise (production runs meguri worker).",
+    )
     webhook_secret_files: list[Path] = Field(
         default_factory=list,
         description="Shared secrets of the charge provider's webhook (several while rotating).",

@@ -1,5 +1,10 @@
-"""Merchant app pages. Until sign-in lands, the entry page explains the section honestly."""
+"""The shop app at /merchant: sign-in, start, till, live sales, payments and refunds, a code
+for a fixed amount, the poster, sales history, settlements."""
 
-from api import web
+from fastapi import APIRouter
 
-router = web.entry_pages("merchant", "merchant/welcome.html")
+from merchant_app import payouts, sales_pages, sign_in, till
+
+router = APIRouter()
+for part in (sign_in, till, sales_pages, payouts):
+    router.include_router(part.router)

@@ -1,5 +1,16 @@
-"""Resident wallet pages. Until sign-in lands, the entry page explains the section honestly."""
+"""Resident wallet pages (/wallet), phone-first: one thing per screen, large text.
 
-from api import web
+Page ids (stable; other tests rely on them): sign-in (#pin-sign-in, #passkey-button),
+activate, home (#balance, #expiry), code (#payment-code, #countdown), pay-amount
+(#shop-name, #keypad, #amount), pay-confirm (#confirm-amount, #pay-button), pay-done
+(#pay-done[data-operation-id], #live-clock), history (#history-filters, #history-list,
+#history-more), send, send-confirm, send-done, card (#card-status, #block-card), settings.
+"""
 
-router = web.entry_pages("wallet", "wallet/welcome.html")
+from fastapi import APIRouter
+
+from wallet import card, code, history, home, pay, send, settings, sign_in
+
+router = APIRouter()
+for part in (home, sign_in, code, pay, history, send, card, settings):
+    router.include_router(part.router)

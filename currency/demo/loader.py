@@ -17,8 +17,9 @@ from currency.db.engine import make_engine
 from currency.demo import data, funding, people, rules, shops, trading
 from currency.demo.town import ResidentRow, ShopRow, Town
 from currency.issuance.events import Event
-from currency.ledger import chain
+from currency.ledger import chain, rollup
 from currency.ledger.models import currency
+from currency.reports import rollups as report_rollups
 from currency.settings import Settings
 
 DEMO_LOCK = 0x6D656764  # "megd": two first runs at once load the demo only once
@@ -89,8 +90,17 @@ async def load(session: AsyncSession, *, settings: Settings) -> dict[str, Any]:
     )  # fmt: skip
     town = Town(currency_id, now, staff, shop_rows, residents, settings)
     event = await _happen(session, town)
-    await chain.seal_all(session, currency_id=currency_id)
+    await catch_up(session, currency_id)
     return _credentials(await passwords, first_shop, residents, event)
+
+
+async def catch_up(session: AsyncSession, currency_id: int) -> None:
+    """Do now what ``meguri worker`` would do next: chain every transfer, fold the balances
+    and the daily report rollups, so the staff dashboard shows the demo's figures at once."""
+    await chain.seal_all(session, currency_id=currency_id)
+    while await rollup.roll_up(session, currency_id=currency_id):
+        pass
+    await report_rollups.refresh(session, currency_id=currency_id)
 
 
 async def _transaction_time(session: AsyncSession) -> datetime:

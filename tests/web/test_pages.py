@@ -1,4 +1,6 @@
-"""The shared web shell and the three entry pages, as residents, shops and city staff see them."""
+"""The shared web shell and the three entry pages, as residents, shops and city staff see
+them: the whole app (api.main.create_app) over the test database, through the `client`
+fixture of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,43 +8,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 
-import httpx
 import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
-from fastapi import FastAPI
+from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-import admin.pages
-import merchant_app.pages
-import wallet.pages
-from api import landing, web
+from api import web
+from currency.settings import Settings
+from tests.currency.auth.support import PASSWORD, add_resident, add_user, currency_code
+from tests.factories import Books
 
 ROOT = Path(__file__).resolve().parents[2]
-SIGN_IN_JA = "サインインはまだご利用いただけません。市役所の窓口でご案内しています。"
-SIGN_IN_EN = "Sign-in is not available yet. Please ask at the city office counter."
 ENTRY_PAGES = {
     "/wallet/": ("お財布", ["resident_number", "pin"]),
     "/merchant/": ("お店の方", ["username", "password"]),
     "/admin/": ("市の職員の方", ["username", "password"]),
 }
 ALL_PAGES = ["/", *ENTRY_PAGES]
-
-
-def build_app() -> FastAPI:
-    app = FastAPI()
-    app.include_router(landing.router)
-    app.include_router(wallet.pages.router, prefix="/wallet")
-    app.include_router(merchant_app.pages.router, prefix="/merchant")
-    app.include_router(admin.pages.router, prefix="/admin")
-    app.mount("/static", web.static_files(), name="static")
-    return app
-
-
-def client(app: FastAPI | None = None) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app or build_app())
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+WRONG_PIN_JA = "住民番号か暗証番号がちがいます。"  # the start of the wallet's refusal
+WRONG_PIN_EN = "The resident number or PIN is not right."
+WRONG_PASSWORD_EN = "The username or password is not right. Please check them and try again."
 
 
 # ---- a small HTML tree, enough to ask what a screen reader would find -------------------------
@@ -111,14 +98,63 @@ def live_region(page: Node) -> Node:
     return page.find("div", role="status", **{"aria-live": "polite"})
 
 
+def visible_inputs(form: Node) -> list[Node]:
+    return [i for i in form.find_all("input") if i.attrs.get("type") != "hidden"]
+
+
+async def open_books(session: AsyncSession, settings: Settings) -> Books:
+    """A currency for the app to sign people in to (the app serves the one in its settings)."""
+    books = await Books.open(session)
+    settings.currency_code = await currency_code(books)
+    return books
+
+
+async def sign_in_wrongly(client: AsyncClient, path: str, books: Books) -> tuple[Response, str]:
+    """A real person of the section with a wrong secret; returns the answer and what they typed."""
+    if path == "/wallet/":
+        person = await add_resident(books)
+        form = {"resident_number": person.number, "pin": "0000"}
+        typed = person.number
+    else:
+        role = "merchant_owner" if path == "/merchant/" else "city_staff"
+        user = await add_user(books, role=role)
+        form = {"username": user.username, "password": PASSWORD + "-wrong"}
+        typed = user.username
+    return await client.post(path, data=form), typed
+
+
+async def section_assets(client: AsyncClient, path: str, folder: str) -> None:
+    """A section's own CSS and JS are linked in <head> (none in the body) and served."""
+    response = await client.get(path)
+    assert response.status_code == 200
+    page = parse(response.text)
+    head = page.find("head")
+    links = [n.attrs["href"] for n in head.find_all("link", rel="stylesheet")]
+    scripts = [n.attrs["src"] for n in head.find_all("script")]
+    own = [u for u in links + scripts if u.startswith(folder)]
+    assert {u.split("?")[0].rsplit(".", 1)[1] for u in own} == {"css", "js"}, own
+    assert not page.find("body").find_all("link") and not page.find("body").find_all("script")
+    for url in own:
+        served = await client.get(url)
+        assert served.status_code == 200 and served.text
+
+
+async def shop_signed_in(client: AsyncClient, session: AsyncSession, settings: Settings) -> None:
+    """A shop owner signed in on this client (the cookie session of the shop app)."""
+    books = await open_books(session, settings)
+    owner = await add_user(books, role="merchant_owner")
+    form = {"username": owner.username, "password": PASSWORD}
+    assert (await client.post("/merchant/", data=form)).status_code == 303
+
+
 # ---- landing --------------------------------------------------------------------------------
 
 
 class TestLanding:
-    @pytest.mark.asyncio
-    async def test_landing_speaks_japanese_and_offers_the_three_ways_in(self) -> None:
-        async with client() as http:
-            response = await http.get("/")
+    async def test_landing_speaks_japanese_and_offers_the_three_ways_in(
+        self, client: AsyncClient
+    ) -> None:
+        response = await client.get("/")
         page = parse(response.text)
         assert response.status_code == 200
         assert page.find("html").attrs["lang"] == "ja"
@@ -129,12 +165,12 @@ class TestLanding:
         assert "/docs" in links
         assert "デジタル地域通貨" in page.find("main").text()
 
-    @pytest.mark.asyncio
-    async def test_english_chosen_once_is_kept_by_a_cookie_on_every_page(self) -> None:
-        async with client() as http:
-            first = await http.get("/?lang=en")
-            later = await http.get("/wallet/")
-            back = await http.get("/merchant/?lang=ja")
+    async def test_english_chosen_once_is_kept_by_a_cookie_on_every_page(
+        self, client: AsyncClient
+    ) -> None:
+        first = await client.get("/?lang=en")
+        later = await client.get("/wallet/")
+        back = await client.get("/merchant/?lang=ja")
         assert parse(first.text).find("html").attrs["lang"] == "en"
         assert "Welcome to Meguri" in first.text
         assert "meguri_lang=en" in first.headers["set-cookie"]
@@ -142,25 +178,24 @@ class TestLanding:
         assert "Your Meguri wallet" in later.text
         assert parse(back.text).find("html").attrs["lang"] == "ja"
 
-    @pytest.mark.asyncio
-    async def test_an_unknown_language_falls_back_to_japanese_without_a_cookie(self) -> None:
-        async with client() as http:
-            response = await http.get("/?lang=fr")
+    async def test_an_unknown_language_falls_back_to_japanese_without_a_cookie(
+        self, client: AsyncClient
+    ) -> None:
+        response = await client.get("/?lang=fr")
         assert parse(response.text).find("html").attrs["lang"] == "ja"
-        assert "set-cookie" not in response.headers
+        assert "meguri_lang" not in response.headers.get("set-cookie", "")
 
-    @pytest.mark.asyncio
-    async def test_the_default_language_comes_from_the_app_settings(self) -> None:
-        app = build_app()
-        app.state.settings = SimpleNamespace(locale="en")
-        async with client(app) as http:
-            response = await http.get("/")
+    async def test_the_default_language_comes_from_the_app_settings(
+        self, client: AsyncClient, settings: Settings
+    ) -> None:
+        settings.locale = "en"
+        response = await client.get("/")
         assert parse(response.text).find("html").attrs["lang"] == "en"
 
-    @pytest.mark.asyncio
-    async def test_the_language_switch_leads_to_the_same_page_in_the_other_language(self) -> None:
-        async with client() as http:
-            response = await http.get("/wallet/")
+    async def test_the_language_switch_leads_to_the_same_page_in_the_other_language(
+        self, client: AsyncClient
+    ) -> None:
+        response = await client.get("/wallet/")
         switch = parse(response.text).find("a", hreflang="en")
         assert switch.attrs["href"] == "/wallet/?lang=en"
         assert switch.attrs["lang"] == "en"
@@ -168,23 +203,21 @@ class TestLanding:
 
 
 class TestContrast:
-    @pytest.mark.asyncio
-    async def test_high_contrast_is_chosen_by_a_plain_link_and_remembered(self) -> None:
-        async with client() as http:
-            start = parse((await http.get("/")).text)
-            toggle = start.find("a", **{"data-contrast-toggle": ""})
-            chosen = await http.get(toggle.attrs["href"])
-            later = parse((await http.get("/admin/")).text)
+    async def test_high_contrast_is_chosen_by_a_plain_link_and_remembered(
+        self, client: AsyncClient
+    ) -> None:
+        start = parse((await client.get("/")).text)
+        toggle = start.find("a", **{"data-contrast-toggle": ""})
+        chosen = await client.get(toggle.attrs["href"])
+        later = parse((await client.get("/admin/")).text)
         assert "くっきり表示にする" in toggle.text()
         assert "meguri_contrast=high" in chosen.headers["set-cookie"]
         assert later.find("body").attrs["class"] == "theme-high"
         assert "ふつうの表示にもどす" in later.find("a", **{"data-contrast-toggle": ""}).text()
 
-    @pytest.mark.asyncio
-    async def test_standard_colours_can_be_chosen_back(self) -> None:
-        async with client() as http:
-            await http.get("/?contrast=high")
-            response = await http.get("/?contrast=normal")
+    async def test_standard_colours_can_be_chosen_back(self, client: AsyncClient) -> None:
+        await client.get("/?contrast=high")
+        response = await client.get("/?contrast=normal")
         assert parse(response.text).find("body").attrs["class"] == "theme-normal"
 
 
@@ -192,73 +225,137 @@ class TestContrast:
 
 
 class TestEntryPages:
-    @pytest.mark.asyncio
     @pytest.mark.parametrize("path", list(ENTRY_PAGES))
     async def test_entry_page_names_its_section_and_has_a_labelled_sign_in_form(
-        self, path: str
+        self, client: AsyncClient, path: str
     ) -> None:
         section, field_names = ENTRY_PAGES[path]
-        async with client() as http:
-            response = await http.get(path)
+        response = await client.get(path)
         page = parse(response.text)
         assert response.status_code == 200
         assert page.find("p", **{"class": "site-section"}).text() == section
-        form = page.find("form")
-        assert (form.attrs["method"], form.attrs["action"]) == ("post", path)
+        form = page.find("main").find("form")
+        assert form.attrs["method"] == "post"
+        assert form.attrs["action"].split("?")[0] == path
         labels = {label.attrs["for"]: label.text() for label in form.find_all("label")}
-        inputs = form.find_all("input")
+        inputs = visible_inputs(form)
         assert [i.attrs["name"] for i in inputs] == field_names
         assert all(labels.get(i.attrs["id"]) for i in inputs), labels
         assert form.find("button", type="submit").text() == "サインイン"
 
-    @pytest.mark.asyncio
     @pytest.mark.parametrize("path", list(ENTRY_PAGES))
-    async def test_signing_in_says_plainly_it_is_not_available_yet(self, path: str) -> None:
-        form = {"username": "someone", "password": "secret", "resident_number": "1", "pin": "1"}
-        async with client() as http:
-            response = await http.post(path, data=form)
+    async def test_a_wrong_sign_in_is_refused_in_a_sentence_keeping_what_was_typed(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings, path: str
+    ) -> None:
+        books = await open_books(session, settings)
+        response, typed = await sign_in_wrongly(client, path, books)
         page = parse(response.text)
-        assert response.status_code == 503
-        assert live_region(page).text() == SIGN_IN_JA
+        said = live_region(page).text()
+        assert response.status_code == 401
+        assert said.endswith("。") and len(said) > 20, said  # a sentence, not a code
         assert page.find("title").text().startswith("お知らせ")
-        assert "secret" not in response.text
+        kept = visible_inputs(page.find("main").find("form"))[0]
+        assert kept.attrs["value"] == typed
+        secret = visible_inputs(page.find("main").find("form"))[1]
+        assert "value" not in secret.attrs
+        assert PASSWORD not in response.text
 
-    @pytest.mark.asyncio
-    async def test_the_sign_in_message_follows_the_chosen_language(self) -> None:
-        async with client() as http:
-            await http.get("/?lang=en")
-            response = await http.post("/wallet/")
-        assert response.status_code == 503
-        assert live_region(parse(response.text)).text() == SIGN_IN_EN
+    async def test_the_wallet_says_which_two_things_may_be_wrong(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        books = await open_books(session, settings)
+        response, _ = await sign_in_wrongly(client, "/wallet/", books)
+        assert live_region(parse(response.text)).text().startswith(WRONG_PIN_JA)
 
-    @pytest.mark.asyncio
-    async def test_the_live_region_is_empty_until_there_is_something_to_say(self) -> None:
-        async with client() as http:
-            response = await http.get("/wallet/")
+    @pytest.mark.parametrize(
+        ("path", "sentence"),
+        [("/wallet/", WRONG_PIN_EN), ("/merchant/", WRONG_PASSWORD_EN)],
+    )
+    async def test_the_refusal_follows_the_chosen_language(
+        self,
+        client: AsyncClient,
+        session: AsyncSession,
+        settings: Settings,
+        path: str,
+        sentence: str,
+    ) -> None:
+        books = await open_books(session, settings)
+        await client.get("/?lang=en")
+        response, _ = await sign_in_wrongly(client, path, books)
+        page = parse(response.text)
+        assert response.status_code == 401
+        assert page.find("html").attrs["lang"] == "en"
+        assert live_region(page).text().startswith(sentence)
+
+    @pytest.mark.parametrize("path", list(ENTRY_PAGES))
+    async def test_the_live_region_is_empty_until_there_is_something_to_say(
+        self, client: AsyncClient, path: str
+    ) -> None:
+        response = await client.get(path)
         assert live_region(parse(response.text)).children == []
+        assert not parse(response.text).find("title").text().startswith("お知らせ")
 
 
 # ---- the shell: assets, strict CSP, skip link -------------------------------------------------
 
 
 class TestShell:
-    @pytest.mark.asyncio
-    async def test_the_stylesheet_and_script_are_served_from_the_app(self) -> None:
-        async with client() as http:
-            page = parse((await http.get("/")).text)
-            css = await http.get(page.find("link", rel="stylesheet").attrs["href"])
-            js = await http.get(page.find("script").attrs["src"])
+    async def test_the_stylesheet_and_script_are_served_from_the_app(
+        self, client: AsyncClient
+    ) -> None:
+        page = parse((await client.get("/")).text)
+        css = await client.get(page.find("link", rel="stylesheet").attrs["href"])
+        js = await client.get(page.find("script").attrs["src"])
         assert css.status_code == 200
         assert css.headers["content-type"].startswith("text/css")
         assert "--font-size-base" in css.text
         assert js.status_code == 200
         assert "javascript" in js.headers["content-type"]
 
-    @pytest.mark.asyncio
+    async def test_the_wallets_own_stylesheet_and_script_are_in_the_head_and_served(
+        self, client: AsyncClient
+    ) -> None:
+        await section_assets(client, "/wallet/", "/static/wallet/")
+
+    async def test_the_shop_apps_own_stylesheet_and_script_are_in_the_head_and_served(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        await shop_signed_in(client, session, settings)
+        await section_assets(client, "/merchant/till", "/static/merchant/")
+
+
+class TestShopPages:
+    async def test_who_is_signed_in_and_the_sign_out_button_appear_once(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        await shop_signed_in(client, session, settings)
+        page = parse((await client.get("/merchant/till")).text)
+        sign_outs = [
+            f for f in page.find_all("form") if f.attrs.get("action") == "/merchant/sign-out"
+        ]
+        assert len(sign_outs) == 1
+        assert len(page.find_all("p", **{"class": "signed-in-name"})) == 1
+
+    async def test_every_table_cell_is_labelled_so_rows_read_as_cards_on_a_phone(
+        self, client: AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        await shop_signed_in(client, session, settings)
+        page = parse((await client.get("/merchant/sales")).text)
+        tables = page.find_all("table", **{"class": "data-table"})
+        cells = [td for table in tables for td in table.find_all("td")]
+        assert tables and cells
+        assert all(td.attrs.get("data-label") for td in cells)
+        assert {td.attrs["data-label"] for td in cells} >= {"金額", "返金", "合計"}
+
     @pytest.mark.parametrize("path", ALL_PAGES)
-    async def test_pages_work_under_a_strict_same_origin_csp(self, path: str) -> None:
-        async with client() as http:
-            page = parse((await http.get(path)).text)
+    async def test_pages_work_under_a_strict_same_origin_csp(
+        self, client: AsyncClient, path: str
+    ) -> None:
+        response = await client.get(path)
+        page = parse(response.text)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy
+        assert "unsafe-inline" not in policy
         nodes = list(page.walk())
         assert not [n for n in nodes if "style" in n.attrs or n.tag == "style"]
         assert not [n for n in nodes if any(a.startswith("on") for a in n.attrs)]
@@ -267,11 +364,11 @@ class TestShell:
         urls = [n.attrs.get("href") or n.attrs.get("src") or "" for n in nodes]
         assert not [u for u in urls if u.startswith(("http:", "https:", "//"))]
 
-    @pytest.mark.asyncio
     @pytest.mark.parametrize("path", ALL_PAGES)
-    async def test_every_page_starts_with_a_skip_link_to_main(self, path: str) -> None:
-        async with client() as http:
-            page = parse((await http.get(path)).text)
+    async def test_every_page_starts_with_a_skip_link_to_main(
+        self, client: AsyncClient, path: str
+    ) -> None:
+        page = parse((await client.get(path)).text)
         first_link = page.find("body").find_all("a")[0]
         assert first_link.attrs["href"] == "#main"
         assert first_link.text() == "本文へ移動"
