@@ -55,7 +55,8 @@ class Preferences:
 
 
 # The shell's catalogue first, then each page set's own (wallet/locales/… when it has one),
-# so the three page sets keep their messages apart; a page set's entry wins over the shell's.
+# so the three page sets keep their messages apart (a message lives in one file only:
+# tests/web/test_pages.py checks it).
 CATALOGUE_DIRS = (LOCALES_DIR, *(API_DIR.parent / p / "locales" for p in PAGE_PACKAGES))
 
 

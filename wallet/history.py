@@ -25,7 +25,7 @@ FILTERS: dict[str, str] = {
 }  # fmt: skip
 WORDS = {
     "charge": N_("Coins added"), "grant": N_("Points received"), "payment": N_("Payment"),
-    "refund": N_("Refund"), "expire": N_("Expired"), "reversal": N_("Cancelled by the city"),
+    "refund": N_("Refund"), "expire": N_("Expired unused"), "reversal": N_("Cancelled by the city"),
     "send": N_("Sent"), "received": N_("Received from another resident"),
 }  # fmt: skip
 OTHER = N_("Other")

@@ -17,7 +17,7 @@ from api.v1.me.transfers import masked
 from currency.auth import login
 from currency.errors import CurrencyError
 from currency.issuance.standing_rules import SendPolicy
-from currency.payments import transfers
+from currency.payments import send_limits, transfers
 from currency.wallets import history
 from wallet import common
 from wallet.home import send_policy
@@ -86,19 +86,24 @@ async def send(
     key: str = Form(default="", max_length=64),
     who: login.Principal = Signed,
     session: AsyncSession = common.Session,
+    checks: AsyncSession = common.KeptSession,
 ) -> HTMLResponse:
-    """Send once (the form's key makes a retry answer the same transfer), then the result."""
-    cid = await common.currency_id(session, who)
+    """Send once (the form's key makes a retry answer the same transfer), then the result.
+
+    Refused sends are counted as on /v1/me/transfers (currency/payments/send_limits.py):
+    past ten within the hour every send waits, so numbers cannot be tried one by one."""
+    cid, at = await common.currency_id(session, who), deps.now()
     units = await common.units(session, cid)
     value = common.parse_amount(amount) or 0
     key = key if KEY.fullmatch(key) else str(uuid.uuid4())
     body = {"to_resident_number": to, "amount": value}
     try:
-        posted = await transfers.send(
-            session, currency_id=cid, sender_wallet=common.wallet_of(who),
-            to_resident_number=to, amount=value, actor=who.name,
-            idempotency=idempotency.of(who, key, body), now=deps.now(),
-        )  # fmt: skip
+        async with send_limits.counted(checks, currency_id=cid, resident_id=who.id, now=at):
+            posted = await transfers.send(
+                session, currency_id=cid, sender_wallet=common.wallet_of(who),
+                to_resident_number=to, amount=value, actor=who.name,
+                idempotency=idempotency.of(who, key, body), now=at,
+            )  # fmt: skip
     except CurrencyError as error:
         said, status = common.refusal(request, error, units.coin)
         return await _form(request, session, who, status, to=to, amount_typed=amount, **said)

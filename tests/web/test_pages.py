@@ -392,13 +392,21 @@ def _used_messages() -> set[str]:
     }
 
 
-def _catalogue(locale: str) -> dict[str, str]:
-    """The shell's catalogue and every page set's own, as the app merges them."""
-    merged: dict[str, str] = {}
+def _entries(locale: str) -> list[tuple[str, str, str]]:
+    """(file, msgid, translation) for every message of every catalogue file of a locale."""
+    found: list[tuple[str, str, str]] = []
     for path in web.catalogue_files(locale):
         with path.open("rb") as po:
-            merged |= {m.id: m.string for m in read_po(po) if m.id}
-    return merged
+            name = str(path.relative_to(ROOT))
+            found += [
+                (name, m.id, str(m.string)) for m in read_po(po) if m.id and isinstance(m.id, str)
+            ]
+    return found
+
+
+def _catalogue(locale: str) -> dict[str, str]:
+    """The shell's catalogue and every page set's own, as the app merges them."""
+    return {msgid: text for _, msgid, text in _entries(locale)}
 
 
 class TestCatalogues:
@@ -412,6 +420,27 @@ class TestCatalogues:
         assert set(_catalogue("ja")) == used
         assert set(_catalogue("en")) == used
         assert all(_catalogue("en").values())
+
+    @pytest.mark.parametrize("locale", web.LOCALES)
+    def test_each_message_lives_in_exactly_one_catalogue_file(self, locale: str) -> None:
+        """A word two sections share is in the shell's catalogue, so no section's page can
+        show another section's translation of it (the merge would let the last file win)."""
+        homes: dict[str, list[str]] = {}
+        for name, msgid, _ in _entries(locale):
+            homes.setdefault(msgid, []).append(name)
+        assert {m: files for m, files in homes.items() if len(files) > 1} == {}
+
+    @pytest.mark.parametrize("locale", web.LOCALES)
+    def test_every_page_shows_a_message_as_its_own_catalogue_translates_it(
+        self, locale: str
+    ) -> None:
+        shown = web.CATALOGUES[locale]
+        wrong = [
+            (name, msgid, text, shown.gettext(msgid))
+            for name, msgid, text in _entries(locale)
+            if text and shown.gettext(msgid) != text
+        ]
+        assert wrong == []
 
 
 class TestAmount:
