@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -43,9 +43,6 @@ COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 def N_(message: str) -> str:
     """Mark a message for the catalogue; translate it later with `gettext(request, ...)`."""
     return message
-
-
-SIGN_IN_UNAVAILABLE = N_("Sign-in is not available yet. Please ask at the city office counter.")
 
 
 @dataclass(frozen=True)
@@ -228,25 +225,3 @@ class VersionedStaticFiles(StaticFiles):
 def static_files() -> StaticFiles:
     """The shared CSS/JS, to be mounted at /static with the name "static"."""
     return VersionedStaticFiles(directory=STATIC_DIR)
-
-
-def entry_pages(section: str, template: str) -> APIRouter:
-    """The entry page of a page set and its sign-in form (sign-in itself lands with the API).
-
-    Until then a POST says so plainly (503) rather than pretend to check anything.
-    """
-    router = APIRouter()
-
-    @router.get("/", name=f"{section}_home", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        return render(request, template)
-
-    @router.post(
-        "/", name=f"{section}_sign_in", response_class=HTMLResponse, include_in_schema=False
-    )
-    async def sign_in(request: Request) -> HTMLResponse:
-        message = gettext(request, SIGN_IN_UNAVAILABLE)
-        context = {"status_message": message, "status_kind": "warning"}
-        return render(request, template, context, status_code=503)
-
-    return router
