@@ -7,8 +7,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+USERS       ?= 50
+SECONDS     ?= 60
+FUZZ_ARGS   ?=
 
-.PHONY: serve test lint bench worker demo verify clean-venv
+.PHONY: serve test lint bench worker demo verify clean-venv chaos fuzz load screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,6 +46,22 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+# The bank test under faults (app SIGKILLs, a PostgreSQL crash): `make chaos SEED=7`.
+chaos: $(STAMP)
+	$(BIN)/python -m proof.chaos --seed $(or $(SEED),1) --report docs/proof.md
+
+# Schemathesis against the served API (each role, two peers) and hypothesis on the parsers.
+fuzz: $(STAMP)
+	$(BIN)/python -m proof.fuzz $(FUZZ_ARGS)
+
+# A shopping day with locust: `make load USERS=200 SECONDS=120`.
+load: $(STAMP)
+	$(BIN)/python -m proof.load --users $(USERS) --seconds $(SECONDS)
+
+# PNGs of the main pages (phone and tablet) from the demo town into docs/screenshots/.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from currency import errors as e
 from currency.auth.totp import TotpRequired
@@ -114,7 +116,26 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail))
     for name, value in (exc.headers or {}).items():  # Allow on a 405, for one
         response.headers[name] = value
+    if exc.status_code == 405 and (allowed := _allowed(request)):
+        response.headers["Allow"] = allowed
     return response
+
+
+def _allowed(request: Request) -> str:
+    """The methods of the path's template: Starlette's 405 names only the first route's,
+    but a template's GET and POST are often two routes (a shop's sales list and payments).
+    Where templates overlap (``/passkeys/options`` and ``/passkeys/{id}``), the most literal
+    one is the path's."""
+    path = request.scope.get("path", "")
+    served: dict[str, set[str]] = {}
+    for route in iter_route_contexts(request.app.routes):
+        template, methods = route.path_format, route.methods
+        if template and methods and compile_path(template)[0].fullmatch(path):
+            served.setdefault(template, set()).update(methods)
+    if not served:
+        return ""
+    template = min(served, key=lambda t: (t.count("{"), t))
+    return ", ".join(sorted(served[template] - {"HEAD"}))
 
 
 def install(app: FastAPI) -> None:

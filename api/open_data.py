@@ -72,6 +72,15 @@ class CsvFile(Response):
 
 
 CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"description": "CSV (UTF-8 with BOM)"}}
+NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "Not a month written like 2026-10, or a month with no open data "
+        "(only closed months with activity are published).",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+}
 
 
 @router.get("", name="open_data", response_class=HTMLResponse, include_in_schema=False)
@@ -164,7 +173,7 @@ async def _month(
 @router.get(
     "/{month}.csv",
     summary="A closed month's open data, CSV (UTF-8 with BOM)",
-    responses=CSV_ANSWER,
+    responses=CSV_ANSWER | NOT_PUBLISHED,
     response_class=CsvFile,
 )
 async def month_csv(
@@ -177,7 +186,7 @@ async def month_csv(
     return _file(request, formats.to_csv(found), CSV, CACHE_MONTH, f"meguri-{month}.csv")
 
 
-@router.get("/{month}.json", summary="A closed month's open data, JSON")
+@router.get("/{month}.json", summary="A closed month's open data, JSON", responses=NOT_PUBLISHED)
 async def month_json(
     request: Request,
     month: str,

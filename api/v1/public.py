@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import get_session
 from api.v1 import deps
+from api.v1.days import Day
 from currency.ledger.models import chain_head
 from currency.settings import Settings
 
@@ -101,7 +102,7 @@ async def heads_before(
 )
 async def chain_heads(
     response: Response,
-    before: date | None = Query(default=None, description="Only days before this one."),
+    before: Day | None = Query(default=None, description="Only days before this one."),
     limit: int = Query(default=31, ge=1, le=MAX_LIMIT),
     session: AsyncSession = Depends(get_session, scope="function"),
     settings: Settings = Depends(deps.settings_of),

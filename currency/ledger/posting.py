@@ -26,6 +26,7 @@ from currency.errors import (
     InvalidOperation,
     LedgerBusy,
 )
+from currency.ledger import broken_locks
 from currency.ledger.checks import check
 from currency.ledger.spending import SpendableLot
 from currency.ledger.types import (
@@ -119,6 +120,10 @@ async def post_many(
         else:
             outcomes[i] = planned
     if drafts:
+        if broken_locks.ENABLED:  # the chaos harness's broken build; never in normal runs
+            await broken_locks.write_back_what_was_read(
+                driver, currency_id, seen, [d for _, d in drafts]
+            )
         written = await _write(driver, currency_id, requests, drafts)
         for (i, draft), result in zip(drafts, written, strict=True):
             # the same shape a replay returns: the caller's response with the ids over it
@@ -164,13 +169,17 @@ def _prefetch_args(request: Request) -> tuple[int, ...]:
 
 def _begin_arguments(currency_id: int, requests: Sequence[Request]) -> list[object]:
     idem = [r.idempotency for r in requests]
+    lock = sorted({a for r in requests for a in r.lock})
+    lots_of = sorted({w for r in requests for w in r.lots_of})
+    if broken_locks.ENABLED:
+        lock, lots_of = broken_locks.unlocked(lock, lots_of)
     return [
         currency_id,
         [i.principal if i else None for i in idem],
         [i.key if i else None for i in idem],
         [i.fingerprint if i else None for i in idem],
-        sorted({a for r in requests for a in r.lock}),
-        sorted({w for r in requests for w in r.lots_of}),
+        lock,
+        lots_of,
     ]
 
 

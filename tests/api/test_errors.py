@@ -49,3 +49,17 @@ async def test_a_method_not_allowed_says_which_are(client: AsyncClient) -> None:
     assert r.status_code == 405
     assert r.headers["allow"] == "GET"
     assert r.json()["type"].endswith("/http-405")
+
+
+async def test_a_method_not_allowed_names_every_method_of_the_path(client: AsyncClient) -> None:
+    """A shop's payments: the sales list (GET) and taking a payment (POST) are two routes."""
+    r = await client.request("OPTIONS", "/v1/merchant/payments")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, POST"
+
+
+async def test_a_literal_path_is_not_taken_for_the_template_beside_it(client: AsyncClient) -> None:
+    """``/v1/me/passkeys/options`` is its own path, not a passkey id that could be deleted."""
+    r = await client.request("OPTIONS", "/v1/me/passkeys/options")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "POST"

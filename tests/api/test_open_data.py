@@ -177,6 +177,15 @@ class TestFiles:
     async def test_a_month_that_is_not_a_month_is_not_found(self, client: AsyncClient) -> None:
         assert (await client.get("/open-data/2026-13.csv")).status_code == 404
 
+    async def test_a_month_not_published_is_a_documented_404(self, client: AsyncClient) -> None:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        for kind in ("csv", "json"):
+            r = await client.get(f"/open-data/0.{kind}")
+            assert r.status_code == 404
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "2026-10" in r.json()["detail"]  # how a month is written
+            assert "404" in paths[f"/open-data/{{month}}.{kind}"]["get"]["responses"]
+
 
 class TestChainHeads:
     async def test_the_published_heads_are_the_ledgers(

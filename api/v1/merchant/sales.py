@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps, idempotency
+from api.v1.days import Day
 from api.v1.merchant.owner import owner_approval
 from api.v1.merchant.shop import (
     KEYED,
@@ -164,8 +165,8 @@ def _payment(paid: sales.Payment) -> Payment:
                                  "is longer than 31 days (`invalid-operation`)."}},
 )  # fmt: skip
 async def list_payments(
-    start: date | None = Query(None, alias="from", description="First day (Japan); default: `to`"),
-    end: date | None = Query(None, alias="to", description="Last day (Japan); default: today"),
+    start: Day | None = Query(None, alias="from", description="First day (Japan); default: `to`"),
+    end: Day | None = Query(None, alias="to", description="Last day (Japan); default: today"),
     at: AtShop = Depends(shop_user),
     session: AsyncSession = Session,
 ) -> Sales:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.v1.days import Day
 from api.v1.staff.common import REFUSALS, Reading, Session, currency_of
 from currency.audit import service as audit
 from currency.auth.login import Principal
@@ -95,7 +96,9 @@ async def entries(
 
 @router.get("/settlements", response_model=list[SettlementView], responses=REFUSALS)
 async def for_period(
-    period: date = Query(description="The last day of the settlement period (YYYY-MM-DD)."),
+    period: Annotated[
+        Day, Query(description="The last day of the settlement period (YYYY-MM-DD).")
+    ],
     who: Principal = Reading,
     session: AsyncSession = Session,
 ) -> list[SettlementView]:

@@ -5,13 +5,13 @@ Read-only: staff, admin and the auditor. Figures and their definitions: docs/rep
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.v1.days import Day
 from api.v1.staff.common import REFUSALS, Reading, Session, currency_of
 from currency import clock
 from currency.auth.login import Principal
@@ -80,8 +80,8 @@ async def dashboard_figures(
 
 @router.get("/series", response_model=Series, responses=UNPROCESSABLE)
 async def daily_series(
-    start: date = Query(..., alias="from", description="First day (JST), e.g. 2026-10-01"),
-    end: date = Query(..., alias="to", description="Last day (JST), included"),
+    start: Annotated[Day, Query(alias="from", description="First day (JST), e.g. 2026-10-01")],
+    end: Annotated[Day, Query(alias="to", description="Last day (JST), included")],
     measure: str = Query(..., description=f"One of: {', '.join(MEASURES)}"),
     by: str | None = Query(None, description=f"Split by one of: {', '.join(series.BY)}"),
     who: Principal = Reading,
@@ -96,7 +96,7 @@ async def daily_series(
 
 @router.get("/base-date", response_model=BaseDate, responses=UNPROCESSABLE)
 async def base_date_report(
-    on: date = Query(..., description="The base date (JST), e.g. 2026-03-31"),
+    on: Annotated[Day, Query(description="The base date (JST), e.g. 2026-03-31")],
     who: Principal = Reading,
     session: AsyncSession = Session,
 ) -> dict[str, Any]:

@@ -4,8 +4,9 @@ posts the mirror of the operation) or rejects. Nothing is reversed until approve
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,9 +111,13 @@ async def ask(
     return Reversal.model_validate(stored, from_attributes=True)
 
 
+# a bigint: a larger number is no request (422), never a database error
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 @router.post("/reversals/{request_id}/approve", response_model=Reversal, responses=DECIDING)
 async def approve(
-    request_id: int,
+    request_id: RequestId,
     who: Principal = Acting,
     session: AsyncSession = Session,
     settings: Settings = Depends(deps.settings_of),
@@ -128,7 +133,7 @@ async def approve(
 
 @router.post("/reversals/{request_id}/reject", response_model=Reversal, responses=DECIDING)
 async def reject(
-    request_id: int, body: Rejection, who: Principal = Acting, session: AsyncSession = Session
+    request_id: RequestId, body: Rejection, who: Principal = Acting, session: AsyncSession = Session
 ) -> Reversal:
     """Reject (or, by the one who asked, withdraw): nothing is reversed."""
     currency_id = await currency_of(session, who)

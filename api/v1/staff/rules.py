@@ -7,9 +7,9 @@ force from ``starts_at`` once approved. Nothing is edited: a change is a new ver
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,9 +140,13 @@ async def draft(
     return _view(stored)
 
 
+# a bigint: a larger number is no rule (422), never a database error
+RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 @router.post("/rules/{rule_id}/approve", response_model=RuleVersion, responses=DECIDING)
 async def approve(
-    rule_id: int, who: Principal = Acting, session: AsyncSession = Session
+    rule_id: RuleId, who: Principal = Acting, session: AsyncSession = Session
 ) -> RuleVersion:
     """Approve a draft: it is in force from its ``starts_at``."""
     stored = await rulebook.approve(
@@ -153,7 +157,7 @@ async def approve(
 
 @router.post("/rules/{rule_id}/reject", response_model=RuleVersion, responses=DECIDING)
 async def reject(
-    rule_id: int, body: Rejection, who: Principal = Acting, session: AsyncSession = Session
+    rule_id: RuleId, body: Rejection, who: Principal = Acting, session: AsyncSession = Session
 ) -> RuleVersion:
     """Reject a draft, saying why; it never comes into force."""
     stored = await rulebook.reject(

@@ -7,13 +7,14 @@ Every download is audited (who, which file, its SHA-256): the files hold bank ac
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps, idempotency
+from api.v1.days import Day
 from api.v1.staff.common import REFUSALS, Acting, Reading, Session, currency_of, mark_replay
 from api.v1.staff.records import SettlementView
 from currency.auth.login import Principal
@@ -120,7 +121,7 @@ Period = Path(description="The cut-off day that ended the period (YYYY-MM-DD).")
                "description": "The 全銀 総合振込 file: 120-byte records in CP932."}},
 )  # fmt: skip
 async def zengin_file(
-    period: date = Period,
+    period: Annotated[Day, Period],
     who: Principal = Reading,
     session: AsyncSession = Session,
     settings: Settings = Depends(deps.settings_of),
@@ -137,7 +138,7 @@ async def zengin_file(
                "description": "The same transfers for people: UTF-8 with a BOM."}},
 )  # fmt: skip
 async def csv_file(
-    period: date = Period,
+    period: Annotated[Day, Period],
     who: Principal = Reading,
     session: AsyncSession = Session,
     settings: Settings = Depends(deps.settings_of),

@@ -101,6 +101,16 @@ class TestSales:
         )
         problem(r, 422, "validation")
 
+    async def test_a_number_is_not_read_as_a_day_in_1970(self, till: Till) -> None:
+        for to in ("0", "1764115200", "2026-11-25T00:00:00"):
+            r = await till.client.get(
+                "/v1/merchant/payments", params={"to": to}, headers=till.headers
+            )
+            problem(r, 422, "validation")
+            (error,) = r.json()["errors"]
+            assert error["loc"] == ["query", "to"], to
+            assert "2026-11-25" in error["msg"], to  # how a day is written
+
     async def test_a_clerk_sees_the_sales_a_resident_may_not(self, till: Till) -> None:
         await till.paid(await till.customer(), 1_000)
         clerk = await till.client.get("/v1/merchant/payments", headers=await clerk_of(till))

@@ -111,7 +111,7 @@ class TestChainHeads:
         self, client: AsyncClient, session: AsyncSession, settings: Settings
     ) -> None:
         await open_books(session, settings)
-        for params in ({"before": "yesterday"}, {"limit": 0}, {"limit": 367}):
+        for params in ({"before": "yesterday"}, {"before": "0"}, {"limit": 0}, {"limit": 367}):
             r = await client.get(HEADS, params=params)
             assert r.status_code == 422, params
             assert r.headers["content-type"] == "application/problem+json"

@@ -63,6 +63,9 @@ class TestSettlements:
     ) -> None:
         assert (await office.get("/v1/staff/settlements", period="2020-01-10")).json() == []
         refused(await office.get("/v1/staff/settlements", period="10/01"), 422, "validation")
+        refused(
+            await office.get("/v1/staff/settlements", period="0"), 422, "validation"
+        )  # not 1970
 
     @pytest.mark.parametrize("role", ["resident", "shop"])
     async def test_residents_and_shops_may_not_see_the_citys_statement(

@@ -68,6 +68,17 @@ class TestBaseDate:
         r = await office.get("/v1/staff/reports/base-date", on=str(clock.today()))
         assert "has not ended yet" in refused(r, 422, "invalid-operation")["detail"]
 
+    async def test_a_number_is_not_read_as_a_day_in_1970(self, office: Office) -> None:
+        r = await office.get("/v1/staff/reports/base-date", on="0")
+        assert "2026-11-25" in refused(r, 422, "validation")["errors"][0]["msg"]
+        r = await office.get(
+            "/v1/staff/reports/series", measure="payments", **{"from": "0", "to": "0"}
+        )
+        assert [e["loc"] for e in refused(r, 422, "validation")["errors"]] == [
+            ["query", "from"],
+            ["query", "to"],
+        ]
+
     async def test_yesterdays_report_does_not_hold_todays_charges(self, office: Office) -> None:
         yesterday = clock.today() - timedelta(days=1)
         r = await office.get("/v1/staff/reports/base-date", role="auditor", on=str(yesterday))

@@ -77,6 +77,13 @@ class TestReversals:
         refused(await office.post("/v1/staff/reversals/99999/approve", role="admin"), 404,
                 "not-found")  # fmt: skip
 
+    async def test_an_id_past_any_request_is_refused_not_a_server_error(
+        self, office: Office
+    ) -> None:
+        for decision, body in (("approve", None), ("reject", {"reason": "いいえ"})):
+            r = await office.post(f"/v1/staff/reversals/{2**70}/{decision}", body, role="admin")
+            refused(r, 422, "validation")
+
 
 class TestRoles:
     async def test_an_auditor_sees_the_queue_but_may_not_ask_or_decide(

@@ -96,6 +96,11 @@ class TestDecide:
         refused(await office.post("/v1/staff/rules/999999/approve", role="admin"), 404,
                 "not-found")  # fmt: skip
 
+    async def test_an_id_past_any_rule_is_refused_not_a_server_error(self, office: Office) -> None:
+        for decision, body in (("approve", None), ("reject", {"reason": "いいえ"})):
+            r = await office.post(f"/v1/staff/rules/{2**70}/{decision}", body, role="admin")
+            refused(r, 422, "validation")
+
 
 class TestRoles:
     async def test_an_auditor_reads_the_rules_but_may_not_draft_or_decide(

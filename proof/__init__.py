@@ -1,0 +1,1 @@
+"""Proof harnesses: the whole running system under faults (chaos), fuzzing and load."""
