@@ -41,37 +41,34 @@ function requestOptions(json) {
   };
 }
 
-function registrationJSON(credential) {
-  const response = credential.response;
+// The browser's credential as JSON: the fields both ceremonies share, then `response`
+// (the ceremony's own fields after clientDataJSON).
+function credentialJSON(credential, response) {
   return {
     id: credential.id,
     rawId: toBase64url(credential.rawId),
     type: credential.type,
     authenticatorAttachment: credential.authenticatorAttachment || null,
     clientExtensionResults: credential.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(response.clientDataJSON),
-      attestationObject: toBase64url(response.attestationObject),
-      transports: response.getTransports ? response.getTransports() : [],
-    },
+    response: { clientDataJSON: toBase64url(credential.response.clientDataJSON), ...response },
   };
+}
+
+function registrationJSON(credential) {
+  const response = credential.response;
+  return credentialJSON(credential, {
+    attestationObject: toBase64url(response.attestationObject),
+    transports: response.getTransports ? response.getTransports() : [],
+  });
 }
 
 function authenticationJSON(credential) {
   const response = credential.response;
-  return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    authenticatorAttachment: credential.authenticatorAttachment || null,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(response.clientDataJSON),
-      authenticatorData: toBase64url(response.authenticatorData),
-      signature: toBase64url(response.signature),
-      userHandle: response.userHandle ? toBase64url(response.userHandle) : null,
-    },
-  };
+  return credentialJSON(credential, {
+    authenticatorData: toBase64url(response.authenticatorData),
+    signature: toBase64url(response.signature),
+    userHandle: response.userHandle ? toBase64url(response.userHandle) : null,
+  });
 }
 
 // Register a passkey on this device for the signed-in resident; resolves to the stored

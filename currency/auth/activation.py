@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import itertools
 import re
 import secrets
 import unicodedata
@@ -33,7 +32,9 @@ from currency.auth import login
 from currency.auth.models import activation as t
 from currency.auth.models import passkey
 from currency.auth.ratelimit import Limit
-from currency.errors import AccountUnavailable, InvalidCode, InvalidOperation, NotFound
+from currency.errors import AccountUnavailable, InvalidCode, NotFound
+from currency.residents import numbers
+from currency.residents.card_codes import PinRule
 from currency.residents.models import resident
 from currency.residents.service import normalise_number
 from currency.security import hash_secret
@@ -48,7 +49,9 @@ WRONG_CODE = (
 NOT_IN_USE = "This wallet is suspended; please ask the city office."
 RESIDENT_LIMIT = Limit(5, timedelta(minutes=15))
 IP_LIMIT = Limit(30, timedelta(minutes=15))  # a counter or a family shares one address
-_PIN = re.compile(r"[0-9]{4,6}", re.ASCII)
+APP_PIN = PinRule(re.compile(r"[0-9]{4,6}", re.ASCII), "A PIN is 4 to 6 digits (numbers only).")
+check_pin = APP_PIN.check  # 4–6 digits, not easy to guess (0000, 1234, 111111, 121212 …)
+pin_weakness = APP_PIN.weakness
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ async def activate(
     secret: bytes,
 ) -> login.Principal:
     """Check the code, set the PIN, and answer who is now signed in. Commit even if it raises."""
-    number = _normal_number(resident_number)
+    number = numbers.attempted(resident_number)
     await IP_LIMIT.hit(session, "activation", "ip", ip, currency_id=currency_id, now=now)
     await RESIDENT_LIMIT.hit(
         session, "activation", "resident", number, currency_id=currency_id, now=now
@@ -148,40 +151,7 @@ def code_hash(secret: bytes, resident_id: int, code: str) -> bytes:
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
-def check_pin(pin: str, *, birth_year: int | None) -> str:
-    """The PIN to store (4–6 digits, not easy to guess), or InvalidOperation saying why."""
-    pin = unicodedata.normalize("NFKC", pin).strip() if isinstance(pin, str) else ""
-    if not _PIN.fullmatch(pin):
-        raise InvalidOperation("A PIN is 4 to 6 digits (numbers only).")
-    weakness = pin_weakness(pin, birth_year=birth_year)
-    if weakness:
-        raise InvalidOperation(f"This PIN is too easy to guess: {weakness}. Choose other digits.")
-    return pin
-
-
-def pin_weakness(pin: str, *, birth_year: int | None) -> str | None:
-    """Why a PIN of digits is too easy to guess (0000, 1234, 111111, 121212 …), or None."""
-    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
-    if steps == {0}:
-        return "all the digits are the same"
-    if steps in ({1}, {9}):
-        return "the digits run in order"
-    for size in range(2, len(pin) // 2 + 1):
-        if len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size):
-            return "it repeats a few digits (like 1212)"
-    if birth_year is not None and f"{birth_year:04d}" in pin:
-        return "it contains the year of birth"
-    return None
-
-
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _normal_number(text: str) -> str:
-    try:
-        return normalise_number(text)
-    except InvalidOperation:  # cannot be a resident: counted and refused like a wrong code
-        return text.strip()[:64] if isinstance(text, str) else ""
 
 
 async def _resident(

@@ -32,12 +32,11 @@ from currency.auth import totp
 from currency.auth.keys import SigningKey
 from currency.auth.ratelimit import Limit
 from currency.auth.tokens import SIGN_IN_AGAIN, Claims, Kind, issue_access, parse_principal
-from currency.errors import AccountUnavailable, InvalidOperation, NotFound, Unauthenticated
+from currency.errors import AccountUnavailable, NotFound, Unauthenticated
 from currency.ledger.models import currency
-from currency.residents import cards
+from currency.residents import cards, numbers
 from currency.residents.card_codes import MAX_PIN_FAILURES, PinLocked, normal_pin
 from currency.residents.models import resident
-from currency.residents.service import normalise_number
 from currency.security import hash_secret, needs_rehash, verify_secret
 from currency.users.models import user
 
@@ -171,7 +170,7 @@ async def authenticate_resident(
     """Who a resident number and PIN prove to be, within the rate limits and the PIN lock.
 
     Commit even when it raises (failures and limits count)."""
-    number = _normal_number(resident_number)
+    number = numbers.attempted(resident_number)
     await RESIDENT_IP_LIMIT.hit(session, "pin", "ip", ip, currency_id=currency_id, now=now)
     await RESIDENT_LIMIT.hit(session, "pin", "resident", number, currency_id=currency_id, now=now)
     query = principal_query("resident", currency_id, resident.c.resident_number == number)
@@ -241,13 +240,6 @@ async def bump_token_version(session: AsyncSession, *, currency_id: int, princip
 async def _verified(hashed: str | None, text: str) -> bool:
     """The same argon2 work whether or not there is an account (security.verify_secret)."""
     return await asyncio.to_thread(verify_secret, hashed, text)
-
-
-def _normal_number(text: str) -> str:
-    try:
-        return normalise_number(text)
-    except InvalidOperation:  # cannot be a resident: counted and refused like an unknown one
-        return text.strip()[:64] if isinstance(text, str) else ""
 
 
 async def _count_pin_failure(

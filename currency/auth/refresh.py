@@ -68,7 +68,7 @@ async def rotate(session: AsyncSession, *, currency_id: int, token: str, now: da
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         raise Unauthenticated(SIGN_IN_AGAIN)
     if row["used_at"] is not None:  # used before: a copy is in someone else's hands
-        await _revoke(session, currency_id, t.c.family == row["family"], now)
+        await revoke_rows(session, t, currency_id, t.c.family == row["family"], now)
         raise Unauthenticated(SIGN_IN_AGAIN)
     await session.execute(
         sa.update(t).where(t.c.currency_id == currency_id, t.c.id == row["id"]).values(used_at=now)
@@ -85,20 +85,20 @@ async def revoke_family(
     family = sa.select(t.c.family).where(
         t.c.currency_id == currency_id, t.c.token_hash == token_hash(token)
     )
-    await _revoke(session, currency_id, t.c.family == family.scalar_subquery(), now)
+    await revoke_rows(session, t, currency_id, t.c.family == family.scalar_subquery(), now)
 
 
 async def revoke_named_family(
     session: AsyncSession, *, currency_id: int, family: str, now: datetime
 ) -> None:
-    await _revoke(session, currency_id, t.c.family == family, now)
+    await revoke_rows(session, t, currency_id, t.c.family == family, now)
 
 
 async def revoke_principal(
     session: AsyncSession, *, currency_id: int, principal: str, now: datetime
 ) -> int:
     """Sign out every session of a principal (blocked, password changed); how many."""
-    return await _revoke(session, currency_id, t.c.principal == principal, now)
+    return await revoke_rows(session, t, currency_id, t.c.principal == principal, now)
 
 
 async def purge_expired(session: AsyncSession, *, currency_id: int, now: datetime) -> int:
@@ -141,13 +141,19 @@ async def _new_token(
     return token
 
 
-async def _revoke(
-    session: AsyncSession, currency_id: int, which: sa.ColumnElement[bool], now: datetime
+async def revoke_rows(
+    session: AsyncSession,
+    table: sa.Table,
+    currency_id: int,
+    which: sa.ColumnElement[bool],
+    now: datetime,
 ) -> int:
+    """Revoke the live rows of ``table`` (refresh tokens, web sessions) that ``which``
+    picks; how many."""
     revoked = await session.scalars(
-        sa.update(t)
-        .where(t.c.currency_id == currency_id, which, t.c.revoked_at.is_(None))
+        sa.update(table)
+        .where(table.c.currency_id == currency_id, which, table.c.revoked_at.is_(None))
         .values(revoked_at=now)
-        .returning(t.c.id)
+        .returning(table.c.id)
     )
     return len(revoked.all())

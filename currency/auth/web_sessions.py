@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.auth import login
 from currency.auth.models import web_session as t
+from currency.auth.refresh import revoke_rows
 from currency.auth.tokens import SIGN_IN_AGAIN
 from currency.errors import NotPermitted, Unauthenticated
 from currency.residents.models import resident
@@ -163,14 +164,14 @@ def check_csrf(web_session: WebSession, csrf_token: str | None) -> None:
 
 async def end(session: AsyncSession, *, currency_id: int, token: str, now: datetime) -> None:
     """Sign out this session (an unknown or ended one changes nothing)."""
-    await _revoke(session, currency_id, t.c.token_hash == _hash(token), now)
+    await revoke_rows(session, t, currency_id, t.c.token_hash == _hash(token), now)
 
 
 async def end_all(
     session: AsyncSession, *, currency_id: int, principal: str, now: datetime
 ) -> int:  # principal: its name, "resident:34"
     """Sign out every browser of a principal (lost phone, password changed); how many."""
-    return await _revoke(session, currency_id, t.c.principal == principal, now)
+    return await revoke_rows(session, t, currency_id, t.c.principal == principal, now)
 
 
 async def purge(session: AsyncSession, *, currency_id: int, now: datetime) -> int:
@@ -238,15 +239,3 @@ async def _touch(
         .values(last_seen_at=now, expires_at=expires_at)
     )
     return replace(found, last_seen_at=now, expires_at=expires_at)
-
-
-async def _revoke(
-    session: AsyncSession, currency_id: int, which: sa.ColumnElement[bool], now: datetime
-) -> int:
-    revoked = await session.scalars(
-        sa.update(t)
-        .where(t.c.currency_id == currency_id, which, t.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(t.c.id)
-    )
-    return len(revoked.all())

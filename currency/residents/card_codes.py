@@ -30,7 +30,6 @@ MAX_PIN_FAILURES = 5  # wrong PINs in a row before the card is locked
 MAC_BYTES = 10  # 80 bits: 16 base32 characters, no padding
 NOT_A_CARD = "This is not a Meguri card of this city"
 _PAYLOAD = re.compile(r"MGC1\.([0-9]{16})\.([A-Z2-7]{16})", re.ASCII)
-_PIN = re.compile(r"[0-9]{4}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -132,29 +131,51 @@ def normal_pin(pin: str) -> str:
     return unicodedata.normalize("NFKC", pin).strip() if isinstance(pin, str) else ""
 
 
-def check_new_pin(pin: str, *, birth_year: int | None) -> str:
-    """The PIN to store, or InvalidOperation saying plainly what is wrong with it."""
-    pin = normal_pin(pin)
-    if not _PIN.fullmatch(pin):
-        raise InvalidOperation("A PIN is exactly 4 digits.")
-    weakness = pin_weakness(pin, birth_year=birth_year)
-    if weakness:
-        raise InvalidOperation(f"This PIN is too easy to guess: {weakness}. Choose other digits.")
-    return pin
+@dataclass(frozen=True)
+class PinRule:
+    """What a new PIN must look like, and the words that say why one is refused."""
+
+    shape: re.Pattern[str]
+    malformed: str
+    same: str = "all the digits are the same"
+    repeats: str = "it repeats a few digits (like 1212)"
+    birth: str = "it contains the year of birth"
+
+    def check(self, pin: str, *, birth_year: int | None) -> str:
+        """The PIN to store, or InvalidOperation saying plainly what is wrong with it."""
+        pin = normal_pin(pin)
+        if not self.shape.fullmatch(pin):
+            raise InvalidOperation(self.malformed)
+        weakness = self.weakness(pin, birth_year=birth_year)
+        if weakness:
+            raise InvalidOperation(
+                f"This PIN is too easy to guess: {weakness}. Choose other digits."
+            )
+        return pin
+
+    def weakness(self, pin: str, *, birth_year: int | None) -> str | None:
+        """Why a PIN of digits is too easy to guess (0000, 1234, 111111, 121212 …), or None."""
+        steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
+        if steps == {0}:
+            return self.same
+        if steps in ({1}, {9}):
+            return "the digits run in order"
+        if any(pin == pin[:n] * (len(pin) // n) for n in range(2, len(pin) // 2 + 1)):
+            return self.repeats
+        if birth_year is not None and f"{birth_year:04d}" in pin:
+            return self.birth
+        return None
 
 
-def pin_weakness(pin: str, *, birth_year: int | None) -> str | None:
-    """Why a 4-digit PIN is too easy to guess, or None when it will do."""
-    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
-    if steps == {0}:
-        return "all four digits are the same"
-    if steps in ({1}, {9}):
-        return "the digits run in order"
-    if pin[:2] == pin[2:]:
-        return "it repeats two digits (like 1212)"
-    if birth_year is not None and pin == f"{birth_year:04d}":
-        return "it is the resident's birth year"
-    return None
+CARD_PIN = PinRule(
+    re.compile(r"[0-9]{4}", re.ASCII),
+    "A PIN is exactly 4 digits.",
+    same="all four digits are the same",
+    repeats="it repeats two digits (like 1212)",
+    birth="it is the resident's birth year",
+)
+check_new_pin = CARD_PIN.check
+pin_weakness = CARD_PIN.weakness
 
 
 def japan_date(at: datetime) -> str:

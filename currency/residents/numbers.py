@@ -28,3 +28,12 @@ def normalise(text: str) -> str:
             "a resident number is 3 to 32 letters and digits (hyphens and spaces are ignored)"
         )
     return number
+
+
+def attempted(text: str) -> str:
+    """The number a sign-in attempt is counted under: ``normalise``d, or what was typed
+    (trimmed) when it cannot be a resident number, so it is refused like an unknown one."""
+    try:
+        return normalise(text)
+    except InvalidOperation:
+        return text.strip()[:64] if isinstance(text, str) else ""

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps
@@ -19,6 +20,16 @@ from currency.settings import Settings
 router = APIRouter()
 SettlementId = Path(ge=1, le=2**63 - 1, description="The settlement's id")
 PIN_NEEDED = "A clerk refunds with the owner's PIN: please ask the owner to enter it."
+SETTLEMENT_EXAMPLE: JsonDict = {
+    "id": 305,
+    "period_start": "2026-05-01",
+    "period_end": "2026-05-15",
+    "amount": 184300,
+    "fee_rate_bp": 100,
+    "fee": 1843,
+    "payout": 182457,
+    "payout_on": "2026-05-25",
+}
 
 
 async def owner_approval(checks: AsyncSession, at: AtShop, owner_pin: str | None) -> str | None:
@@ -111,22 +122,7 @@ class ClerkOut(BaseModel):
 
 
 class SettlementRow(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 305,
-                    "period_start": "2026-05-01",
-                    "period_end": "2026-05-15",
-                    "amount": 184300,
-                    "fee_rate_bp": 100,
-                    "fee": 1843,
-                    "payout": 182457,
-                    "payout_on": "2026-05-25",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [SETTLEMENT_EXAMPLE]})
     id: int
     period_start: date
     period_end: date
@@ -142,14 +138,7 @@ class PayoutStatement(SettlementRow):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 305,
-                    "period_start": "2026-05-01",
-                    "period_end": "2026-05-15",
-                    "amount": 184300,
-                    "fee_rate_bp": 100,
-                    "fee": 1843,
-                    "payout": 182457,
-                    "payout_on": "2026-05-25",
+                    **SETTLEMENT_EXAMPLE,
                     "gross_receipts": 187100,
                     "refunds": 2800,
                     "adjustments": 0,

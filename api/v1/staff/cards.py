@@ -11,7 +11,7 @@ from api.v1.staff import profiles
 from api.v1.staff.common import REFUSALS, Acting, Session, currency_of
 from currency.auth.login import Principal
 from currency.payments import qr_render
-from currency.residents import card_desk, cards
+from currency.residents import card_codes, card_desk, cards
 from currency.settings import Settings
 
 router = APIRouter()
@@ -76,6 +76,12 @@ class Unlock(BaseModel):
 CardNumber = Path(min_length=1, max_length=40, description="Spaces are ignored.")
 
 
+def _shown(card: card_codes.IssuedCard, name: str) -> IssuedCard:
+    """A new card as the counter sees it once: its QR and the sheet to print, named."""
+    sheet = qr_render.card_sheet_svg(card.qr, name, card.printed_number)
+    return IssuedCard(card_number=card.printed_number, qr=card.qr, sheet_svg=sheet)
+
+
 @router.post(
     "/residents/{number}/cards",
     status_code=201,
@@ -100,8 +106,7 @@ async def issue(
         secret=settings.secret_key,
     )  # fmt: skip
     holder = await profiles.row_of(session, currency_id, number)
-    sheet = qr_render.card_sheet_svg(card.qr, holder["name"], card.printed_number)
-    return IssuedCard(card_number=card.printed_number, qr=card.qr, sheet_svg=sheet)
+    return _shown(card, holder["name"])
 
 
 @router.post(
@@ -112,7 +117,7 @@ async def issue(
 )  # fmt: skip
 async def block(
     body: Block,
-    card_number: str = Path(min_length=1, max_length=40, description="Spaces are ignored."),
+    card_number: str = CardNumber,
     who: Principal = Acting,
     session: AsyncSession = Session,
 ) -> Done:
@@ -169,9 +174,7 @@ async def reissue(
         session, currency_id=currency_id, card_number=card_number, staff_id=who.id,
         secret=settings.secret_key, reason=body.reason,
     )  # fmt: skip
-    card = done.card
-    sheet = qr_render.card_sheet_svg(card.qr, done.resident_name, card.printed_number)
-    return IssuedCard(card_number=card.printed_number, qr=card.qr, sheet_svg=sheet)
+    return _shown(done.card, done.resident_name)
 
 
 @router.post(
