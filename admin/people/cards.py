@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.people import console, forms
 from admin.people.console import Acting, Reading, Session
-from admin.people.residents import back, refused_on_page
+from admin.people.residents import act
 from api.v1 import deps
 from currency import errors as e
 from currency.auth.login import Principal
@@ -35,14 +35,13 @@ async def issue(
     settings: Settings = Depends(deps.settings_of),
 ) -> Response:
     """A first card (or one after a blocked card): then print its sheet."""
-    try:
-        await cards.issue_card(
-            session, currency_id=await console.currency_id(session, who),
-            resident_number=number, staff_id=who.id, secret=settings.secret_key,
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused)
-    return back(number, "card-issued")
+    return await act(
+        request, session, who, number, "card-issued",
+        lambda cid: cards.issue_card(
+            session, currency_id=cid, resident_number=number, staff_id=who.id,
+            secret=settings.secret_key,
+        ),
+    )  # fmt: skip
 
 
 @router.post("/residents/{number}/card/block", name="admin_card_block")
@@ -56,18 +55,14 @@ async def block(
 ) -> Response:
     """Stop the card at once (lost, stolen); the balance stays in the wallet."""
     form = {"block_reason": reason}
-    errors = forms.required(form, "block_reason")
-    if errors:
-        return await refused_on_page(request, session, who, number, form=form, errors=errors)
-    try:
-        await cards.block_card(
-            session, currency_id=await console.currency_id(session, who),
-            card_number=card_desk.digits_of(card_number), reason=reason.strip(),
-            actor=f"staff:{who.id}",
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused, form=form)
-    return back(number, "card-blocked")
+    return await act(
+        request, session, who, number, "card-blocked",
+        lambda cid: cards.block_card(
+            session, currency_id=cid, card_number=card_desk.digits_of(card_number),
+            reason=reason.strip(), actor=f"staff:{who.id}",
+        ),
+        form=form, errors=forms.required(form, "block_reason"),
+    )  # fmt: skip
 
 
 @router.post("/residents/{number}/card/reissue", name="admin_card_reissue")
@@ -83,18 +78,14 @@ async def reissue(
     """A new card in place of this one (blocked now if it still worked); same PIN, same
     wallet."""
     form = {"reissue_reason": reason}
-    errors = forms.required(form, "reissue_reason")
-    if errors:
-        return await refused_on_page(request, session, who, number, form=form, errors=errors)
-    try:
-        await card_desk.reissue(
-            session, currency_id=await console.currency_id(session, who),
-            card_number=card_number, staff_id=who.id, secret=settings.secret_key,
-            reason=reason.strip(),
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused, form=form)
-    return back(number, "card-reissued")
+    return await act(
+        request, session, who, number, "card-reissued",
+        lambda cid: card_desk.reissue(
+            session, currency_id=cid, card_number=card_number, staff_id=who.id,
+            secret=settings.secret_key, reason=reason.strip(),
+        ),
+        form=form, errors=forms.required(form, "reissue_reason"),
+    )  # fmt: skip
 
 
 @router.post("/residents/{number}/card/unlock", name="admin_card_unlock")
@@ -107,17 +98,15 @@ async def unlock(
     session: AsyncSession = Session,
 ) -> Response:
     """After 5 wrong PINs, with the resident at the counter and their identity checked."""
-    if checked_identity != "yes":
-        errors = {"checked_identity": forms.IDENTITY_FIRST}
-        return await refused_on_page(request, session, who, number, errors=errors)
-    try:
-        await card_desk.unlock(
-            session, currency_id=await console.currency_id(session, who),
-            card_number=card_number, staff_id=who.id, checked_identity=True,
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused)
-    return back(number, "card-unlocked")
+    checked = checked_identity == "yes"
+    return await act(
+        request, session, who, number, "card-unlocked",
+        lambda cid: card_desk.unlock(
+            session, currency_id=cid, card_number=card_number, staff_id=who.id,
+            checked_identity=True,
+        ),
+        errors={} if checked else {"checked_identity": forms.IDENTITY_FIRST},
+    )  # fmt: skip
 
 
 @router.get("/cards", name="admin_cards", response_class=HTMLResponse)

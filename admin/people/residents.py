@@ -3,6 +3,7 @@ and print a new activation letter."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Form, Query, Request
@@ -163,6 +164,28 @@ async def refused_on_page(
     return await show(request, session, who, number, context, status)
 
 
+async def act(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    number: str,
+    done: str,
+    call: Callable[[int], Awaitable[object]],
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """A change from the resident's page: ``call`` (given the currency's id), then the page
+    with ``done`` said; the page again with the clerk's input kept if ``errors`` or refused."""
+    form = form or {}
+    if errors:
+        return await refused_on_page(request, session, who, number, form=form, errors=errors)
+    try:
+        await call(await console.currency_id(session, who))
+    except e.CurrencyError as refused:
+        return await refused_on_page(request, session, who, number, refused, form=form)
+    return back(number, done)
+
+
 @router.post("/residents/{number}/verify", name="admin_resident_verify")
 async def verify(
     request: Request,
@@ -173,17 +196,14 @@ async def verify(
 ) -> Response:
     """Identity checked at the counter, with the document seen."""
     form = {"method": method}
-    errors = forms.required(form, "method")
-    if errors:
-        return await refused_on_page(request, session, who, number, form=form, errors=errors)
-    try:
-        await residents.verify_identity(
-            session, currency_id=await console.currency_id(session, who),
-            resident_number=number, staff_id=who.id, method=method.strip(),
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused, form=form)
-    return back(number, "verified")
+    return await act(
+        request, session, who, number, "verified",
+        lambda cid: residents.verify_identity(
+            session, currency_id=cid, resident_number=number, staff_id=who.id,
+            method=method.strip(),
+        ),
+        form=form, errors=forms.required(form, "method"),
+    )  # fmt: skip
 
 
 @router.post("/residents/{number}/status", name="admin_resident_status")
@@ -197,18 +217,18 @@ async def set_status(
 ) -> Response:
     """Suspend (利用停止) or restore, with the reason kept in the audit log."""
     form = {"status_reason": reason}
-    errors = forms.required({"status_reason": reason}, "status_reason")
-    if status not in ("active", "suspended") or errors:
+    errors = forms.required(form, "status_reason")
+    if status not in ("active", "suspended"):
         return await refused_on_page(request, session, who, number, form=form, errors=errors)
-    try:
-        await residents.set_status(
-            session, currency_id=await console.currency_id(session, who),
-            resident_number=number, status="active" if status == "active" else "suspended",
-            reason=reason.strip(), staff_id=who.id,
-        )  # fmt: skip
-    except e.CurrencyError as refused:
-        return await refused_on_page(request, session, who, number, refused, form=form)
-    return back(number, status)
+    return await act(
+        request, session, who, number, status,
+        lambda cid: residents.set_status(
+            session, currency_id=cid, resident_number=number,
+            status="active" if status == "active" else "suspended", reason=reason.strip(),
+            staff_id=who.id,
+        ),
+        form=form, errors=errors,
+    )  # fmt: skip
 
 
 @router.post("/residents/{number}/letter", name="admin_resident_letter")

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import pytest
 import sqlalchemy as sa
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,7 +106,9 @@ class Served:
 
 def serve(app: Any, port: int) -> Served:
     """Start ``app`` on 127.0.0.1:``port`` in a thread; returns once it accepts requests."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # log_config=None: uvicorn must not reconfigure the process's logging (other tests in
+    # the same worker capture the app's log records, and the PII scan reads them all)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -131,15 +133,17 @@ def live_app(
         return books.currency_id, str(code)
 
     currency_id, code = run_in_database(test_db, open_books)
+    port = free_port()
+    base_url = f"http://localhost:{port}"
     settings = Settings(
         database_url=SecretStr(test_db.runtime_url),
         data_dir=tmp_path_factory.mktemp("live") / ".meguri",
         currency_code=code,
+        webauthn_origins=[base_url],  # passkeys are made and used on these pages
     )
-    port = free_port()
     served = serve(create_app(settings), port)
     try:
-        yield LiveApp(f"http://localhost:{port}", settings, test_db, currency_id)
+        yield LiveApp(base_url, settings, test_db, currency_id)
     finally:
         served.stop()
         _in_a_thread(wipe(test_db))  # pytest's own event loop may be running here
@@ -149,6 +153,23 @@ def _in_a_thread(work: Coroutine[Any, Any, None]) -> None:
     thread = threading.Thread(target=asyncio.run, args=(work,))
     thread.start()
     thread.join()
+
+
+def watch(page: Page, problems: list[str] | None = None) -> list[str]:
+    """What ``page`` must never log, collected in ``problems`` as it happens: script errors
+    and CSP violations. A refused request's own status ("Failed to load resource: … 4xx")
+    is not one: the tests assert what the page says about it."""
+    found: list[str] = [] if problems is None else problems
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.text.startswith("Failed to load resource"):
+            return
+        if message.type == "error" or "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: found.append(str(error)))
+    return found
 
 
 @pytest.fixture(scope="module")

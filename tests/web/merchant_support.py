@@ -22,7 +22,7 @@ from currency.merchants.models import merchant
 from currency.users.models import user
 from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user, set_user
 from tests.factories import Books
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, watch
 
 OWNER_PIN = "390417"
 TABLET = {"width": 1024, "height": 768}
@@ -158,15 +158,7 @@ class Watched:
     """Script errors and CSP violations a page logs (there must be none)."""
 
     def __init__(self, page: Page) -> None:
-        self.problems: list[str] = []
-        page.on("console", lambda m: self._console(m.type, m.text))
-        page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
-
-    def _console(self, kind: str, text: str) -> None:
-        if text.startswith("Failed to load resource"):
-            return  # a refused payment (4xx) the page explains: not a script error
-        if kind == "error" or "Content Security Policy" in text:
-            self.problems.append(f"{kind}: {text}")
+        self.problems = watch(page)
 
 
 def sign_in(page: Page, live: LiveApp, username: str) -> None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.auth import activation
@@ -22,7 +22,7 @@ from currency.issuance.rules import ChargePremium, LocalizedName
 from currency.residents import card_codes
 from tests.currency.auth.support import PASSWORD, Person, add_user
 from tests.factories import Books, Resident
-from tests.web.live import LiveApp, browser, live_app  # noqa: F401  (fixtures)
+from tests.web.live import LiveApp, browser, live_app, watch  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 DESKTOP = {"width": 1024, "height": 768}
@@ -48,14 +48,8 @@ def open_page(browser: Browser, live_app: LiveApp, errors: list[str]) -> Page:  
         base_url=live_app.base_url, viewport=DESKTOP, accept_downloads=True
     )
     opened = context.new_page()
-    opened.on("console", lambda msg: _script_or_csp_error(msg) and errors.append(msg.text))
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    watch(opened, errors)
     return opened
-
-
-def _script_or_csp_error(message: ConsoleMessage) -> bool:
-    # A refused form's own 4xx status is asserted by the tests themselves.
-    return message.type == "error" and not message.text.startswith("Failed to load resource")
 
 
 def staff(live_app: LiveApp, role: str = "city_staff") -> Person:  # noqa: F811

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
     Page,
     Response,
     expect,
@@ -27,7 +26,7 @@ from playwright.sync_api import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.auth.models import web_session
-from tests.web.live import LiveApp, browser, free_port, live_app  # noqa: F401  (fixtures)
+from tests.web.live import LiveApp, browser, live_app, watch  # noqa: F401  (fixtures)
 from tests.web.test_accessibility import (  # noqa: F401  (fixtures)
     SIGNED_IN,
     People,
@@ -38,7 +37,6 @@ from tests.web.test_accessibility import (  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
-_free_port = free_port  # (other browser tests import it from here)
 PAGES = ["/", "/wallet/", "/merchant/", "/admin/"]
 WHO = list(SIGNED_IN)
 
@@ -91,9 +89,7 @@ def page(browser: Browser, live_app: LiveApp) -> Iterator[Page]:
         base_url=live_app.base_url, viewport={"width": 360, "height": 780}
     )
     opened = context.new_page()
-    errors: list[str] = []
-    opened.on("console", lambda msg: _is_script_or_csp_error(msg) and errors.append(msg.text))
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = watch(opened)
     opened.on(
         "requestfailed", lambda req: _really_failed(req) and errors.append(f"failed: {req.url}")
     )
@@ -107,11 +103,6 @@ def _really_failed(request: BrowserRequest) -> bool:
     # A load the browser abandoned because the test navigated on (ERR_ABORTED, common on a
     # busy machine) is not a missing file; anything else is.
     return "ERR_ABORTED" not in (request.failure or "")
-
-
-def _is_script_or_csp_error(message: ConsoleMessage) -> bool:
-    # A page's own status (a refused sign-in's 401) is asserted by the tests themselves.
-    return message.type == "error" and not message.text.startswith("Failed to load resource")
 
 
 def _is_missing_asset(response: Response) -> bool:

@@ -4,33 +4,19 @@ signs in with it, and opens the wallet with the token it gives."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Page, sync_playwright
-from pydantic import Field, SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession
+from playwright.sync_api import Browser, Page
 
-from api.main import create_app
-from currency.db.engine import make_engine
-from currency.settings import Settings
-from tests.conftest import DatabaseUnderTest, wipe
-from tests.currency.auth.support import PASSWORD, add_user, currency_code
+from tests.currency.auth.support import PASSWORD, add_user
 from tests.factories import Books
+from tests.web.live import LiveApp, browser, live_app  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AUTHENTICATOR = {
     "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
     "hasUserVerification": True, "isUserVerified": True,
@@ -53,87 +39,41 @@ IN_PAGE = """async ([action, token]) => {
 }"""
 
 
-class BrowserSettings(Settings):
-    """The passkey settings the lead will add to Settings (see currency/auth/passkeys.py)."""
-
-    webauthn_rp_id: str = "localhost"
-    webauthn_rp_name: str = "Meguri"
-    webauthn_origins: list[str] = Field(default_factory=list)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _town(test_db: DatabaseUnderTest) -> dict[str, Any]:
-    """A currency with a staff member (password) and a resident enrolled but not activated."""
-    engine = make_engine(test_db.runtime_url)
-    try:
-        async with AsyncSession(engine, expire_on_commit=False) as session:
-            books = await Books.open(session)
-            staff = await add_user(books)
-            who = await books.resident()
-            town = {"code": await currency_code(books), "staff": staff.username,
-                    "number": who.number}  # fmt: skip
-            await session.commit()
-            return town
-    finally:
-        await engine.dispose()
+@dataclass(frozen=True)
+class Town:
+    staff: str  # a staff member's username (password PASSWORD)
+    number: str  # a resident enrolled but not activated
 
 
 @pytest.fixture
-def served(test_db: DatabaseUnderTest, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    town = asyncio.run(_town(test_db))
-    port = _free_port()
-    base = f"http://localhost:{port}"  # WebAuthn refuses an IP address as the site
-    settings = BrowserSettings(
-        database_url=SecretStr(test_db.runtime_url), data_dir=tmp_path / ".meguri",
-        currency_code=town["code"], webauthn_origins=[base],
-    )  # fmt: skip
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    try:
-        yield base, town
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        asyncio.run(wipe(test_db))
+def town(live_app: LiveApp) -> Town:  # noqa: F811
+    async def make(books: Books) -> Town:
+        staff = await add_user(books)
+        return Town(staff.username, (await books.resident()).number)
+
+    return live_app.books(make)
 
 
 @pytest.fixture
-def page(served: tuple[str, dict[str, Any]]) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=served[0])
-        opened = context.new_page()
-        cdp = context.new_cdp_session(opened)
-        cdp.send("WebAuthn.enable")
-        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        yield opened
-        browser.close()
+def page(browser: Browser, live_app: LiveApp) -> Iterator[Page]:  # noqa: F811
+    """A page in a browser with a virtual authenticator (its passkeys stay with the page)."""
+    context = browser.new_context(base_url=live_app.base_url)
+    opened = context.new_page()
+    cdp = context.new_cdp_session(opened)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+    yield opened
+    context.close()
 
 
-def _activated(base: str, town: dict[str, Any]) -> str:
+def _activated(base: str, town: Town) -> str:
     """The resident's access token, after staff printed a letter and it was activated."""
     with httpx.Client(base_url=base) as api:
-        staff = api.post("/v1/auth/login", json={"username": town["staff"], "password": PASSWORD})
+        staff = api.post("/v1/auth/login", json={"username": town.staff, "password": PASSWORD})
         auth = {"Authorization": f"Bearer {staff.json()['access_token']}"}
-        letter = api.post(f"/v1/staff/residents/{town['number']}/activation-letter", headers=auth)
+        letter = api.post(f"/v1/staff/residents/{town.number}/activation-letter", headers=auth)
         assert letter.status_code == 201, letter.text
-        body = {"resident_number": town["number"], "activation_code": letter.json()["code"],
+        body = {"resident_number": town.number, "activation_code": letter.json()["code"],
                 "pin": "5830"}  # fmt: skip
         tokens = api.post("/v1/auth/activate", json=body)
         assert tokens.status_code == 200, tokens.text
@@ -141,9 +81,11 @@ def _activated(base: str, town: dict[str, Any]) -> str:
 
 
 def test_a_resident_registers_a_passkey_in_the_browser_and_signs_in_with_it(
-    page: Page, served: tuple[str, dict[str, Any]]
+    page: Page,
+    live_app: LiveApp,  # noqa: F811
+    town: Town,
 ) -> None:
-    base, town = served
+    base = live_app.base_url
     token = _activated(base, town)
     page.goto("/")
     registered = page.evaluate(IN_PAGE, ["register", token])

@@ -13,17 +13,16 @@ from typing import Any
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from currency.auth import activation
 from currency.residents import cards
 from tests.currency.auth.support import PIN, add_resident, add_user
 from tests.factories import Books
-from tests.web.live import LiveApp, browser, live_app  # noqa: F401
+from tests.web.live import LiveApp, browser, live_app, watch  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 PHONE = {"width": 360, "height": 740}
-REFUSED_FORM = "Failed to load resource: the server responded with a status of 4"
 
 
 @pytest.fixture
@@ -31,16 +30,7 @@ def phone(live_app: LiveApp, browser: Browser) -> Iterator[tuple[Page, list[str]
     """A fresh phone-sized browser; every console error and CSP report is collected."""
     context = browser.new_context(base_url=live_app.base_url, viewport=PHONE)
     page = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # A refused form answers 4xx on purpose; anything else (CSP, script errors) counts.
-        if message.type == "error" and not message.text.startswith(REFUSED_FORM):
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page, problems
+    yield page, watch(page)
     context.close()
 
 

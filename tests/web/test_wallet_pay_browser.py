@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, expect
+from playwright.sync_api import Browser, Page, expect
 
 from currency.payments import codes
 from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user
 from tests.factories import Books
 from tests.web.live import LiveApp, browser, live_app  # noqa: F401
+from tests.web.test_wallet_browser import phone  # noqa: F401  (a phone-sized page, watched)
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
-PHONE = {"width": 360, "height": 740}
-REFUSED_FORM = "Failed to load resource: the server responded with a status of 4"
 
 
 def _town(live: LiveApp) -> dict[str, Any]:
@@ -49,6 +48,7 @@ async def _clerks_shop(books: Books, user_id: int) -> str:
 def test_a_resident_pays_a_shop_from_its_poster_and_the_shop_sees_it_live(
     live_app: LiveApp,  # noqa: F811
     browser: Browser,  # noqa: F811
+    phone: tuple[Page, list[str]],  # noqa: F811
 ) -> None:
     town = _town(live_app)
     shop_side = browser.new_context(base_url=live_app.base_url)
@@ -60,15 +60,7 @@ def test_a_resident_pays_a_shop_from_its_poster_and_the_shop_sees_it_live(
     sales.goto("/merchant/live")
     live_sales = sales.locator("#live-sales")
 
-    phone = browser.new_context(base_url=live_app.base_url, viewport=PHONE)
-    page = phone.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith(REFUSED_FORM):
-            problems.append(message.text)
-
-    page.on("console", on_console)
+    page, problems = phone
     page.goto(town["link"])
     page.get_by_role("link", name="このお店に支払う").click()
     # Not signed in yet: the wallet asks, then goes on to the same shop.
@@ -92,5 +84,4 @@ def test_a_resident_pays_a_shop_from_its_poster_and_the_shop_sees_it_live(
     page.goto("/wallet/")
     expect(page.locator(".amount-hero")).to_have_text("1,800\u00a0コイン")
     assert problems == []
-    phone.close()
     shop_side.close()

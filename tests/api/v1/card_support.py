@@ -16,17 +16,15 @@ from currency.errors import AccountUnavailable, WrongPin
 from currency.residents import cards
 from currency.residents.card_codes import IssuedCard
 from tests.api.v1.staff_support import Office
-from tests.currency.auth.support import PIN, add_resident
+from tests.api.v1.world import sign_in_resident
+from tests.currency.auth.support import add_resident
 from tests.currency.payments.test_qr_render import raster
 from tests.factories import Resident
 
 
 async def resident_signed_in(office: Office) -> tuple[Resident, dict[str, str]]:
     person = await add_resident(office.books)
-    body = {"resident_number": person.number, "pin": PIN}
-    r = await office.client.post("/v1/auth/resident", json=body)
-    assert r.status_code == 200, r.text
-    return person, {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return person, await sign_in_resident(office.client, person.number)
 
 
 async def card_of(office: Office, person: Resident, secret: bytes) -> IssuedCard:

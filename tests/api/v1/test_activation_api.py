@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.auth import activation
 from currency.settings import Settings
-from tests.currency.auth.support import PASSWORD, add_user, currency_code
+from tests.api.v1.test_auth_api import open_books
+from tests.api.v1.world import sign_in_user
+from tests.currency.auth.support import add_user
 from tests.factories import Books, Resident
 
 PROBLEM = "application/problem+json"
@@ -18,18 +20,8 @@ PROBLEMS = "https://meguri.example/problems/"
 PIN = "4827"
 
 
-async def open_books(session: AsyncSession, settings: Settings) -> Books:
-    books = await Books.open(session)
-    settings.currency_code = await currency_code(books)
-    return books
-
-
 async def bearer(client: AsyncClient, books: Books, role: str = "city_staff") -> dict[str, str]:
-    person = await add_user(books, role=role)
-    r = await client.post(
-        "/v1/auth/login", json={"username": person.username, "password": PASSWORD}
-    )
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return await sign_in_user(client, (await add_user(books, role=role)).username)
 
 
 async def new_letter(client: AsyncClient, books: Books, who: Resident) -> dict[str, Any]:

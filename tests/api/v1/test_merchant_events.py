@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,6 +35,7 @@ from currency.users.models import user
 from tests.api.v1.test_merchant_support import bearer, problem
 from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user, currency_code
 from tests.factories import Books, Shop
+from tests.web.live import free_port, serve
 
 READ_FOR_S = 20  # a guard against a hang, not a timing
 
@@ -145,22 +143,6 @@ def _server_engine(test_db: Any) -> AsyncEngine:
     )  # fmt: skip
 
 
-def _serve(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
-
-
 def _app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app = create_app(settings, engine=engine)
     lifespan = app.router.lifespan_context
@@ -201,17 +183,18 @@ async def served(
         clerk = await add_user(books, role="merchant_clerk")
         shop = await _shop_of(session, books, clerk.id)
     app = _app(settings, _server_engine(test_db))
-    urls = _serve(app)
-    url = next(urls)
-    async with httpx.AsyncClient(base_url=url) as client:
-        r = await client.post(
-            "/v1/auth/login", json={"username": clerk.username, "password": PASSWORD}
-        )
-        assert r.status_code == 200, r.text
+    port = free_port()
+    server = serve(app, port)
+    url = f"http://127.0.0.1:{port}"
     try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            r = await client.post(
+                "/v1/auth/login", json={"username": clerk.username, "password": PASSWORD}
+            )
+            assert r.status_code == 200, r.text
         yield Served(app, url, books, sessions, shop, bearer(r.json()["access_token"]))
     finally:
-        next(urls, None)
+        server.stop()
 
 
 @pytest.mark.committing

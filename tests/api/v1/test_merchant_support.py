@@ -16,7 +16,8 @@ from currency.payments import codes
 from currency.residents import cards
 from currency.settings import Settings
 from currency.users.models import user
-from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user, currency_code
+from tests.api.v1.world import sign_in_user as sign_in
+from tests.currency.auth.support import PIN, add_resident, add_user, currency_code
 from tests.factories import Books, Resident
 
 PROBLEM = "application/problem+json"
@@ -91,12 +92,6 @@ class Till:
 
     async def balance(self, account_id: int | None = None) -> int:
         return await self.books.balance(account_id or self.account_id)
-
-
-async def sign_in(client: AsyncClient, username: str) -> dict[str, str]:
-    r = await client.post("/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return bearer(r.json()["access_token"])
 
 
 async def open_till(

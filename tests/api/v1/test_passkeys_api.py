@@ -9,24 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.residents import service as residents
 from currency.settings import Settings
+from tests.api.v1.test_auth_api import open_books
+from tests.api.v1.world import sign_in_resident
 from tests.currency.auth.authenticator import SoftAuthenticator
-from tests.currency.auth.support import PIN, add_resident, currency_code
-from tests.factories import Books, Resident
+from tests.currency.auth.support import add_resident
+from tests.factories import Resident
 
 PROBLEM = "application/problem+json"
 PROBLEMS = "https://meguri.example/problems/"
 
 
-async def open_books(session: AsyncSession, settings: Settings) -> Books:
-    books = await Books.open(session)
-    settings.currency_code = await currency_code(books)
-    return books
-
-
 async def signed_in(client: AsyncClient, who: Resident) -> dict[str, str]:
-    r = await client.post("/v1/auth/resident", json={"resident_number": who.number, "pin": PIN})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return await sign_in_resident(client, who.number)
 
 
 async def register(

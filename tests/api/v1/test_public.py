@@ -15,19 +15,13 @@ from currency.ledger.models import chain_head, chain_link, transfer
 from currency.merchants.models import merchant
 from currency.payments import codes
 from currency.settings import Settings
-from tests.currency.auth.support import currency_code
+from tests.api.v1.test_auth_api import open_books
 from tests.factories import Books, Shop
 from tests.web.test_pages import Node, parse
 
 HEADS = "/v1/public/chain-heads"
 NOT_GENUINE_JA = "このQRコードは正しくありません。支払わずに、お店の方にお知らせください。"
 NOT_TAKING_PAYMENTS_JA = "このお店は、いま めぐりでのお支払いを受け付けていません。"
-
-
-async def open_books(session: AsyncSession, settings: Settings) -> Books:
-    books = await Books.open(session)
-    settings.currency_code = await currency_code(books)
-    return books
 
 
 async def recomputed_head(books: Books) -> tuple[int, str]:

@@ -9,16 +9,10 @@ from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from currency.settings import Settings
-from tests.currency.auth.support import PASSWORD, Person, add_resident, add_user, currency_code
-from tests.factories import Books
+from tests.api.v1.test_auth_api import open_books
+from tests.currency.auth.support import PASSWORD, Person, add_resident, add_user
 
 PROBLEMS = "https://meguri.example/problems/"
-
-
-async def open_books(session: AsyncSession, settings: Settings) -> Books:
-    books = await Books.open(session)
-    settings.currency_code = await currency_code(books)
-    return books
 
 
 async def login(client: AsyncClient, person: Person, code: str | None = None) -> Response:

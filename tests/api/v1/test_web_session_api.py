@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.db import get_session
 from api.v1 import deps
 from currency.auth.login import Principal
 from currency.payments.models import payment_token
 from currency.residents import service as residents
 from currency.settings import Settings
 from tests.api.v1.test_auth_api import open_books
+from tests.api.v1.world import sign_in_resident
 from tests.currency.auth.support import PASSWORD, PIN, add_resident, add_user, private_pem
 from tests.factories import Books, Resident
 
@@ -30,6 +34,13 @@ async def resident_in(client: AsyncClient, books: Books) -> tuple[Resident, str]
     r = await client.post(SIGN_IN, json={"resident_number": person.number, "pin": PIN})
     assert r.status_code == 200, r.text
     return person, r.json()["csrf_token"]
+
+
+async def user_in(client: AsyncClient, username: str) -> str:
+    """A user's web-session sign-in: the page's CSRF token."""
+    r = await client.post(SIGN_IN, json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
 
 
 async def tokens_issued(session: AsyncSession) -> int:
@@ -65,12 +76,11 @@ class TestSignIn:
     ) -> None:
         books = await open_books(session, settings)
         person = await add_user(books, role="merchant_clerk")
-        r = await client.post(SIGN_IN, json={"username": person.username, "password": PASSWORD})
-        assert r.status_code == 200, r.text
+        csrf = await user_in(client, person.username)
         state = (await client.get(SIGN_IN)).json()
         assert state["kind"] == "user" and state["role"] == "merchant_clerk"
         assert state["display_name"]
-        assert state["csrf_token"] == r.json()["csrf_token"]
+        assert state["csrf_token"] == csrf
         assert 2 * 3600 - 60 < state["idle_seconds_left"] <= 2 * 3600
 
     async def test_a_wrong_pin_is_refused_as_at_the_token_sign_in_and_sets_no_cookie(
@@ -160,10 +170,7 @@ class TestCsrf:
     ) -> None:
         books = await open_books(session, settings)
         person = await add_resident(books)
-        r = await client.post(
-            "/v1/auth/resident", json={"resident_number": person.number, "pin": PIN}
-        )
-        bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        bearer = await sign_in_resident(client, person.number)
         r = await client.post("/v1/me/payment-token", headers=bearer)
         assert r.status_code == 201, r.text
 
@@ -210,8 +217,7 @@ class TestTime:
         start = datetime.now(UTC)
         clock = Clock(start)
         monkeypatch.setattr(deps, "now", clock)
-        r = await client.post(SIGN_IN, json={"username": person.username, "password": PASSWORD})
-        csrf = r.json()["csrf_token"]
+        csrf = await user_in(client, person.username)
         clock.at = start + timedelta(minutes=25)
         assert (await client.get(SIGN_IN)).json()["idle_seconds_left"] == 5 * 60
         extended = await client.post(f"{SIGN_IN}/extend", headers={"X-CSRF-Token": csrf})
@@ -234,7 +240,7 @@ class TestTime:
         start = datetime.now(UTC)
         clock = Clock(start)
         monkeypatch.setattr(deps, "now", clock)
-        await client.post(SIGN_IN, json={"username": person.username, "password": PASSWORD})
+        await user_in(client, person.username)
         for hour in range(1, 12):
             clock.at = start + timedelta(hours=hour)
             assert (await client.get("/v1/merchant/payments")).status_code == 200
@@ -250,21 +256,12 @@ class Clock:
         return self.at
 
 
-# --- production cookie --------------------------------------------------------------------
+# --- apps of the test's own ------------------------------------------------------------
 
 
-@pytest.fixture
-async def production_client(
-    settings: Settings, engine: AsyncEngine, session: AsyncSession, tmp_path: Path
-) -> AsyncIterator[AsyncClient]:
-    from api.db import get_session
-    from api.main import create_app
-
-    secret, key = tmp_path / "secret.key", tmp_path / "jwt.pem"
-    secret.write_bytes(b"a-real-secret-for-this-test-0123456789")
-    key.write_bytes(private_pem(Ed25519PrivateKey.generate()))
-    settings.production, settings.secret_key_file, settings.jwt_private_key_file = True, secret, key
-    app = create_app(settings, engine=engine)
+@asynccontextmanager
+async def client_of(app: FastAPI, session: AsyncSession, scheme: str) -> AsyncIterator[AsyncClient]:
+    """A client over an app of the test's own, every request committed in the test's session."""
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         yield session
@@ -272,7 +269,25 @@ async def production_client(
 
     app.dependency_overrides[get_session] = test_session
     app.dependency_overrides[deps.get_session_kept_on_error] = test_session
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="https://testserver") as c:
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url=f"{scheme}://testserver") as c:
+        yield c
+
+
+# --- production cookie --------------------------------------------------------------------
+
+
+@pytest.fixture
+async def production_client(
+    settings: Settings, engine: AsyncEngine, session: AsyncSession, tmp_path: Path
+) -> AsyncIterator[AsyncClient]:
+    from api.main import create_app
+
+    secret, key = tmp_path / "secret.key", tmp_path / "jwt.pem"
+    secret.write_bytes(b"a-real-secret-for-this-test-0123456789")
+    key.write_bytes(private_pem(Ed25519PrivateKey.generate()))
+    settings.production, settings.secret_key_file, settings.jwt_private_key_file = True, secret, key
+    async with client_of(create_app(settings, engine=engine), session, "https") as c:
         yield c
 
 
@@ -301,7 +316,6 @@ async def pages_client(
     from fastapi import Depends, Form
 
     from api import web_session
-    from api.db import get_session
     from api.main import create_app
 
     app = create_app(settings, engine=engine)
@@ -314,13 +328,7 @@ async def pages_client(
     async def note(note: str = Form(), who: Principal = Depends(web_session.csrf_protect)) -> str:
         return f"{who.name}: {note}"
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-        await session.commit()
-
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[deps.get_session_kept_on_error] = test_session
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
+    async with client_of(app, session, "http") as c:
         yield c
 
 

@@ -246,14 +246,20 @@ async def owner_with_password(books: Books, shop_id: int) -> int:
     return made.id
 
 
+async def owner_with_pin(books: Books, shop_id: int, pin: str) -> int:
+    """The shop's owner, who set ``pin`` with their password."""
+    owner = await owner_with_password(books, shop_id)
+    await merchants.set_owner_pin(
+        books.session, currency_id=books.currency_id, user_id=owner,
+        current_password=OWNER_PASSWORD, pin=pin, now=NOW,
+    )  # fmt: skip
+    return owner
+
+
 class TestOwnerPin:
     async def test_set_on_the_password_then_verified_and_never_audited(self, books: Books) -> None:
         shop = await onboard(books)
-        owner = await owner_with_password(books, shop.id)
-        await merchants.set_owner_pin(
-            books.session, currency_id=books.currency_id, user_id=owner,
-            current_password=OWNER_PASSWORD, pin="390417", now=NOW,
-        )  # fmt: skip
+        owner = await owner_with_pin(books, shop.id, "390417")
         verified = await merchants.verify_owner_pin(
             books.session, currency_id=books.currency_id, merchant_id=shop.id, pin="390417",
             now=NOW,
@@ -284,11 +290,7 @@ class TestOwnerPin:
 
     async def test_five_wrong_pins_then_the_shop_waits(self, books: Books) -> None:
         shop = await onboard(books)
-        owner = await owner_with_password(books, shop.id)
-        await merchants.set_owner_pin(
-            books.session, currency_id=books.currency_id, user_id=owner,
-            current_password=OWNER_PASSWORD, pin="3904", now=NOW,
-        )  # fmt: skip
+        owner = await owner_with_pin(books, shop.id, "3904")
 
         async def verify(pin: str, at: datetime = NOW) -> int:
             return await merchants.verify_owner_pin(

@@ -3,7 +3,7 @@ the unused balance rebuilt lot by lot, independently, from the movements."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -89,20 +89,30 @@ async def lots_at(session: AsyncSession, currency_id: int, until: datetime) -> d
     return balances
 
 
+Stamped = tuple[async_sessionmaker[AsyncSession], int]
+
+
+@pytest.fixture
+async def march(committing_engine: AsyncEngine, test_db: DatabaseUnderTest) -> Stamped:
+    """The March history committed, each operation at its instant: sessions and currency."""
+    sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        books = await Books.open(session)
+        books.today = date(2026, 1, 1)
+        built = await march_history(Story(books))
+    await as_superuser(test_db, stamp_sql(built))
+    return sessions, built.currency_id
+
+
 @pytest.mark.committing
 class TestBaseDateReport:
     async def test_march_31_counts_what_the_ledger_says_happened_by_the_end_of_the_day(
-        self, committing_engine: AsyncEngine, test_db: DatabaseUnderTest
+        self, march: Stamped
     ) -> None:
-        sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
-        async with sessions() as session, session.begin():
-            books = await Books.open(session)
-            books.today = date(2026, 1, 1)
-            built = await march_history(Story(books))
-        await as_superuser(test_db, stamp_sql(built))
+        sessions, currency_id = march
         async with sessions() as session:
-            found = await base_date.report(session, currency_id=built.currency_id, on=BASE)
-            rebuilt = await lots_at(session, built.currency_id, base_date.end_of(BASE))
+            found = await base_date.report(session, currency_id=currency_id, on=BASE)
+            rebuilt = await lots_at(session, currency_id, base_date.end_of(BASE))
         # aki 6,000 + ben's 2,000 received + cho 9,000 + dan 200; ben's 5,000 lapsed on 3/30
         # but was swept 1 ms after the instant: past due, not unused.
         assert (found.unused, found.past_due_unswept, found.wallet_coin_lots) == (
@@ -121,19 +131,12 @@ class TestBaseDateReport:
         )
 
     async def test_the_next_day_sees_the_payment_and_the_sweep_made_1_ms_later(
-        self, committing_engine: AsyncEngine, test_db: DatabaseUnderTest
+        self, march: Stamped
     ) -> None:
-        sessions = async_sessionmaker(committing_engine, expire_on_commit=False)
-        async with sessions() as session, session.begin():
-            books = await Books.open(session)
-            books.today = date(2026, 1, 1)
-            built = await march_history(Story(replace(books)))
-        await as_superuser(test_db, stamp_sql(built))
+        sessions, currency_id = march
         async with sessions() as session:
-            after = await base_date.report(
-                session, currency_id=built.currency_id, on=date(2026, 4, 1)
-            )
-            rebuilt = await lots_at(session, built.currency_id, base_date.end_of(date(2026, 4, 1)))
+            after = await base_date.report(session, currency_id=currency_id, on=date(2026, 4, 1))
+            rebuilt = await lots_at(session, currency_id, base_date.end_of(date(2026, 4, 1)))
         assert after.period_start == date(2026, 4, 1)
         assert (after.opening, after.payments, after.expired) == (22_200, 1_000, 5_000)
         # cho's and ben's lots that end on 3/31 are past due on 4/1, not yet swept
