@@ -1,4 +1,4 @@
-"""A day in a query or a path: written YYYY-MM-DD, and nothing else.
+"""A day, an instant or a yes/no in a request: written as such, and nothing else.
 
 A plain ``date`` parameter is read leniently by pydantic: ``?to=0`` is 1 January 1970 (a
 number is taken for a Unix time) and ``2026-11-25T00:00:00`` is a day too. Whoever typed a
@@ -12,10 +12,10 @@ plain ``day: Day = Query(...)`` (``Day | None = Query(None)`` keeps it).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator, Field
 
 _WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -27,3 +27,18 @@ def _written_as_a_day(value: object) -> object:
 
 
 Day = Annotated[date, BeforeValidator(_written_as_a_day)]
+
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
+
+
+def _written_as_an_instant(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.fullmatch(value)):
+        return value
+    raise ValueError("A time is written like 2026-12-01T00:00:00+09:00 (with its time zone).")
+
+
+# In a JSON body: an ISO 8601 time with its zone (a bare number is not a Unix time here).
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_as_an_instant)]
+# In a JSON body: true or false (0, 1, "yes" are refused, not guessed).
+Flag = Annotated[bool, Field(strict=True)]

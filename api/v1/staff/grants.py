@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
 from api.v1 import deps, idempotency
+from api.v1.days import Day
 from api.v1.staff import bulk_views
 from api.v1.staff.bulk_views import CommitView, PreviewView
 from api.v1.staff.common import REFUSALS, Acting, Session, currency_of, mark_replay
@@ -44,7 +45,7 @@ class GrantRequest(BaseModel):
     activity: str = Field(min_length=1, max_length=100)
     points: int | None = Field(default=None, strict=True, ge=1, le=10_000_000)
     note: str | None = Field(default=None, max_length=500)
-    on: date | None = None
+    on: Day | None = None
 
 
 class Grant(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.v1 import deps
+from api.v1.days import Flag
 from api.v1.merchant.codes import poster_response
 from api.v1.staff import merchant_examples as examples
 from api.v1.staff.common import REFUSALS, Acting, Reading, Session, currency_of
@@ -65,7 +66,7 @@ class Onboarding(BaseModel):
     district: str = Field(min_length=1, max_length=40)
     category: str = Field(min_length=1, max_length=40)
     tags: list[str] = Field(default_factory=list, max_length=20)
-    is_public_body: bool = False
+    is_public_body: Flag = False
 
 
 class MerchantChange(BaseModel):

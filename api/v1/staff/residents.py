@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.v1.days import Flag
 from api.v1.staff import profiles
 from api.v1.staff.common import REFUSALS, Acting, Reading, Session, currency_of
 from api.v1.staff.profiles import Profile
@@ -105,7 +106,7 @@ class Enrolment(BaseModel):
     name_kana: str | None = Field(default=None, max_length=100)
     district: str = Field(min_length=1, max_length=50)
     birth_year: int | None = Field(default=None, strict=True)
-    has_smartphone: bool = True
+    has_smartphone: Flag = True
 
 
 class Verification(BaseModel):

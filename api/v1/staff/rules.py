@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.v1.days import Instant
 from api.v1.staff.common import REFUSALS, Acting, Reading, Session, currency_of
 from currency.auth.login import Principal
 from currency.issuance import rulebook
@@ -54,7 +55,7 @@ class DraftRequest(BaseModel):
         },
     )
     rule: Rule = Field(description="The rule itself; its ``kind`` says which schema applies.")
-    starts_at: AwareDatetime
+    starts_at: Instant
     note: str | None = Field(default=None, max_length=1000)
 
 

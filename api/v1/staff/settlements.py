@@ -32,7 +32,7 @@ class SettleRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"period": "2026-05-15"}]}
     )
-    period: date  # the cut-off day that ends the period (YYYY-MM-DD)
+    period: Day  # the cut-off day that ends the period (YYYY-MM-DD)
 
 
 def clock() -> datetime:

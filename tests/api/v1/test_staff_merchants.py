@@ -53,6 +53,11 @@ class TestOnboarding:
         refused(await office.post("/v1/staff/merchants", {**SHOP, "fee": 1}), 422, "validation")
         refused(await office.post("/v1/staff/merchants", {**SHOP, "name": ""}), 422, "validation")
 
+    async def test_yes_or_no_is_true_or_false_not_a_number(self, office: Office) -> None:
+        r = await office.post("/v1/staff/merchants", {**SHOP, "is_public_body": 0})
+        refused(r, 422, "validation")
+        assert r.json()["errors"][0]["loc"][-1] == "is_public_body"
+
     @pytest.mark.parametrize(("role", "status"), [("auditor", 403), ("resident", 403),
                                                    ("shop", 403)])  # fmt: skip
     async def test_only_staff_and_admin_onboard(

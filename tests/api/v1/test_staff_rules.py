@@ -61,6 +61,12 @@ class TestDraft:
         r = await office.post("/v1/staff/rules", draft(starts_at="2026-04-01T00:00:00"))
         refused(r, 422, "validation")
 
+    async def test_a_number_is_not_taken_for_a_unix_time(self, office: Office) -> None:
+        for number in (0, "1700000000"):
+            r = await office.post("/v1/staff/rules", draft(starts_at=number))
+            refused(r, 422, "validation")
+        assert (await office.get("/v1/staff/rules")).json() == []
+
 
 class TestDecide:
     async def test_another_staff_member_approves_and_it_is_in_force(self, office: Office) -> None:
