@@ -291,8 +291,10 @@ class TestAuditor:
 
 
 def menu(on: Page) -> list[tuple[str, str]]:
+    # the words in the page, folded or not (inner_text is empty while admin.js has not yet
+    # unfolded the menu on a wide window: that race made this test flaky)
     links = on.locator("nav.admin-nav a")
-    return [(a.get_attribute("href") or "", a.inner_text()) for a in links.all()]
+    return [(a.get_attribute("href") or "", (a.text_content() or "").strip()) for a in links.all()]
 
 
 class TestLayout:
